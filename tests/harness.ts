@@ -1,0 +1,84 @@
+/**
+ * One test suite for two runners: `bun test` and `deno test`.
+ *
+ * Test files import `test` and `skipUnless` from here and assert with
+ * `node:assert`, which both runtimes provide.
+ *
+ * @module
+ */
+
+/** A test body. */
+export type TestFn = () => void | Promise<void>;
+
+/** Options of a test. */
+export interface TestOptions {
+  /** Milliseconds before the runner fails the test (default 30 000). */
+  readonly timeout?: number;
+}
+
+interface BunTest {
+  (name: string, fn: TestFn, timeout?: number): void;
+  skip(name: string, fn: TestFn): void;
+}
+
+const g = globalThis as { Bun?: unknown; Deno?: typeof Deno; process?: { env: Record<string, string | undefined> } };
+const bunTest: BunTest | undefined = g.Bun
+  ? (import.meta as unknown as { require(id: string): { test: BunTest } }).require("bun:test").test
+  : undefined;
+
+/** True when running under CI (`CI=true`): a skip of an available capability is a failure there. */
+export const inCI: boolean = (g.Deno ? g.Deno.env.get("CI") : g.process?.env.CI) === "true";
+
+/** Registers a test with the runner. */
+export function test(name: string, fn: TestFn, options: TestOptions = {}): void {
+  const timeout = options.timeout ?? 30_000;
+  if (bunTest) {
+    bunTest(name, fn, timeout);
+    return;
+  }
+  g.Deno!.test({
+    name,
+    // FFI-heavy tests own native resources the sanitizers can't see; kernelkit's
+    // own leak checks live in the tests themselves.
+    sanitizeOps: false,
+    sanitizeResources: false,
+    sanitizeExit: false,
+    fn: async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const limit = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`test timed out after ${timeout} ms`)), timeout);
+      });
+      try {
+        await Promise.race([Promise.resolve().then(fn), limit]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  });
+}
+
+function skip(name: string, reason: string): void {
+  const label = `${name} [skipped: ${reason}]`;
+  if (bunTest) bunTest.skip(label, () => {});
+  else g.Deno!.test({ name: label, ignore: true, fn: () => {} });
+}
+
+/**
+ * Registers a test that needs a capability. `missing` is null when the
+ * capability is there, or the reason it isn't. Outside CI the test then skips
+ * with that reason; under `CI=true` it fails with it, because CI runs as root
+ * on a kernel that has everything kernelkit uses.
+ */
+export function skipUnless(
+  missing: string | null,
+  name: string,
+  fn: TestFn,
+  options: TestOptions = {},
+): void {
+  if (missing === null) test(name, fn, options);
+  else if (inCI) {
+    test(name, () => {
+      throw new Error(`CI=true and this host lacks what the test needs: ${missing}`);
+    }, options);
+  } else skip(name, missing);
+}
