@@ -55,7 +55,11 @@ export interface ArrayType {
 /** Any type the DSL can describe. */
 export type Type = ScalarType | ArrayType | Struct;
 
-/** One member as declared: a name (`""` for an anonymous struct or union) and a type. */
+/**
+ * One member as declared: a name and a type. The name `""` declares an
+ * anonymous struct or union (its members join the parent), or, for a scalar
+ * or array type, unnamed padding such as C's `__u32 :32`.
+ */
 export type Member = readonly [name: string, type: Type];
 
 /** Options of {@link struct} and {@link union}. */
@@ -286,8 +290,9 @@ export class Struct {
 
 function flatten(out: Field[], name: string, offset: number, type: Type, prefix = ""): void {
   if (name === "") {
+    // An unnamed scalar or array is padding (C's `__u32 :32`): it takes space, has no field.
+    if (!(type instanceof Struct)) return;
     // An anonymous struct or union: its members are members of the parent.
-    if (!(type instanceof Struct)) throw new TypeError("only a struct or union may be anonymous");
     for (const f of type.fields) {
       out.push({ path: prefix + f.path, offset: offset + f.offset, type: f.type });
     }

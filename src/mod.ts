@@ -6,4 +6,5 @@
  *
  * @module
  */
+export { doctor, type DoctorReport, type DoctorRow } from "./system/doctor.ts";
 export { errnoName, errnoText, errnoValue, KernelError, type KernelErrorInit, notSupported } from "./errors.ts";

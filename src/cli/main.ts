@@ -1,0 +1,49 @@
+#!/usr/bin/env bun
+/**
+ * The `kernelkit` command.
+ *
+ * Runs under Bun (`bunx kernelkit doctor`) and Deno
+ * (`deno run -A src/cli/main.ts doctor`).
+ *
+ * @module
+ */
+import process from "node:process";
+import { KernelError } from "../errors.ts";
+import { runDoctor } from "./doctor.ts";
+
+const usage = `usage: kernelkit <command> [options]
+
+commands:
+  doctor [--json]   what this host lets kernelkit do, each row measured
+  help              this text`;
+
+/** Runs the CLI with `args` (without the program name); returns the exit code. */
+export function main(args: readonly string[]): number {
+  const [command, ...rest] = args;
+  const print = (s: string) => console.log(s);
+  try {
+    switch (command) {
+      case "doctor":
+        return runDoctor(rest, print);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        print(usage);
+        return command === undefined ? 2 : 0;
+      default:
+        console.error(`kernelkit: unknown command "${command}"\n\n${usage}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof KernelError) {
+      console.error(`kernelkit ${command}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = main(process.argv.slice(2));
+}
