@@ -97,6 +97,9 @@ export function createBunRuntime(): Runtime {
       return ffi.toArrayBuffer(address, 0, length);
     },
     addressOf(view: ArrayBufferView): number {
+      // JSC moves a small typed array's data out of the GC heap the first time
+      // its buffer is materialized; do that before taking the address.
+      void view.buffer;
       return ffi.ptr(view);
     },
     cstring(address: number): string {

@@ -40,6 +40,10 @@ export interface RawSetupOptions {
   readonly flags?: number;
   /** sq_thread_idle in milliseconds, for SQPOLL. */
   readonly sqThreadIdle?: number;
+  /** sq_thread_cpu, with IORING_SETUP_SQ_AFF. */
+  readonly sqThreadCpu?: number;
+  /** cq_entries, with IORING_SETUP_CQSIZE. */
+  readonly cqEntries?: number;
 }
 
 /**
@@ -51,6 +55,8 @@ export function setupRingFd(entries: number, options: RawSetupOptions = {}): { f
   const params = new DataView(bytes.buffer);
   io_uring_params.write(params, 0, "flags", options.flags ?? 0);
   io_uring_params.write(params, 0, "sq_thread_idle", options.sqThreadIdle ?? 0);
+  io_uring_params.write(params, 0, "sq_thread_cpu", options.sqThreadCpu ?? 0);
+  io_uring_params.write(params, 0, "cq_entries", options.cqEntries ?? 0);
   const fd = checkNegative(liburing().symbols.io_uring_setup(entries, bytes), "io_uring_setup", {
     subject: `${entries} entries, flags 0x${(options.flags ?? 0).toString(16)}`,
   });
