@@ -15,7 +15,9 @@ import { EventfdWaker } from "../../ffi/runtime/eventfd_waker.ts";
 import { runtime } from "../../ffi/runtime/mod.ts";
 import { EFD_CLOEXEC } from "../../ffi/structs/eventfd.ts";
 import {
+  IORING_ASYNC_CANCEL_ALL,
   IORING_ASYNC_CANCEL_ANY,
+  IORING_ASYNC_CANCEL_FD,
   IORING_CQE_F_MORE,
   IOSQE_ASYNC,
   IOSQE_FIXED_FILE,
@@ -418,6 +420,7 @@ export class RingCore {
     keep: unknown,
     handler: StreamHandler,
     extra?: (sqes: Uint32Array, index: number) => void,
+    flags = 0,
   ): number {
     this.assertOpen(opcodeName(opcode));
     const lacking = this.unsupported(opcode);
@@ -427,7 +430,7 @@ export class RingCore {
     this.#keep[slot] = keep;
     this.#opcode[slot] = opcode;
     this.#fd[slot] = fd;
-    this.#place(slot, opcode, 0, ioprio, fd, off, addr, len, opFlags, extra);
+    this.#place(slot, opcode, flags, ioprio, fd, off, addr, len, opFlags, extra);
     this.#scheduleFlush();
     return this.#gen[slot] * 0x1_0000_0000 + slot;
   }
@@ -508,6 +511,23 @@ export class RingCore {
    */
   protected cancelOp(userData: number, _opcode: number): void {
     this.#placeInternal(IORING_OP_ASYNC_CANCEL, -1, userData, 0);
+  }
+
+  /**
+   * Cancels a multishot op by the handle submitStream returned. Its handler
+   * then gets a final CQE without IORING_CQE_F_MORE. Harmless when it has ended.
+   */
+  cancelStream(handle: number): void {
+    if (this.#closed) return;
+    const slot = handle % 0x1_0000_0000;
+    if (this.#kind[slot] !== KIND_STREAM || this.#gen[slot] !== Math.floor(handle / 0x1_0000_0000)) return;
+    this.cancelOp(handle, this.#opcode[slot]);
+  }
+
+  /** Cancels every op in flight on `fd` (ASYNC_CANCEL with IORING_ASYNC_CANCEL_FD | ALL, Linux 5.19); they reject with ECANCELED. */
+  cancelFd(fd: number): void {
+    if (this.#closed) return;
+    this.#placeInternal(IORING_OP_ASYNC_CANCEL, fd, 0, IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL);
   }
 
   /** Queues an internal op (completion ignored) for subclasses: timeout and poll removal. */

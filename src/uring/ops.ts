@@ -10,8 +10,16 @@
  */
 import { unlendable, viewAddress } from "../../ffi/runtime/address.ts";
 import { open_how } from "../../ffi/structs/fcntl.ts";
+import { msghdr } from "../../ffi/structs/socket.ts";
 import {
   IORING_FSYNC_DATASYNC,
+  IORING_OP_ACCEPT,
+  IORING_OP_CONNECT,
+  IORING_OP_RECV,
+  IORING_OP_SEND,
+  IORING_OP_SEND_ZC,
+  IORING_OP_SENDMSG,
+  IORING_OP_SHUTDOWN,
   IORING_OP_CLOSE,
   IORING_OP_FADVISE,
   IORING_OP_FALLOCATE,
@@ -43,7 +51,7 @@ import { statx } from "../../ffi/structs/stat.ts";
 import { KernelError } from "../errors.ts";
 import { cString } from "../native.ts";
 import { type FixedBuffers, iovecs, timespec } from "./memory.ts";
-import { setBufIndex, setFileIndex } from "./sqe.ts";
+import { setBufIndex, setFileIndex, setIoprio } from "./sqe.ts";
 
 /** Fills SQE fields beyond the common ones. */
 export type Extra = (sqes: Uint32Array, index: number) => void;
@@ -326,4 +334,48 @@ export function tee<C, R>(sink: Sink<C, R>, ctx: C, fdIn: number, fdOut: number,
   count("tee", "length", len);
   const subject = `fd ${fdIn} -> fd ${fdOut}`;
   return sink(IORING_OP_TEE, fdOut, 0, 0, len, flags, undefined, subject, (s, i) => setFileIndex(s, i, fdIn), 0, ctx);
+}
+
+/** accept4(2); `addr`, when given, receives the peer's sockaddr (its length word follows it). */
+export function accept<C, R>(sink: Sink<C, R>, ctx: C, fd: number, flags: number, ioprio = 0): R {
+  return sink(IORING_OP_ACCEPT, fd, 0, 0, 0, flags, undefined, `socket fd ${fd}`, ioprio ? (s, i) => setIoprio(s, i, ioprio) : undefined, 0, ctx);
+}
+
+/** connect(2) to the sockaddr in `address`. */
+export function connect<C, R>(sink: Sink<C, R>, ctx: C, fd: number, address: Uint8Array, subject: string): R {
+  const addr = lend("connect", fd, address, address.byteLength);
+  return sink(IORING_OP_CONNECT, fd, address.byteLength, addr, 0, 0, address, subject, undefined, 0, ctx);
+}
+
+/** recv(2) into `buf`. */
+export function recv<C, R>(sink: Sink<C, R>, ctx: C, fd: number, buf: ArrayBufferView, len: number, flags: number): R {
+  const addr = lend("recv", fd, buf, len);
+  return sink(IORING_OP_RECV, fd, 0, addr, len, flags, buf, undefined, undefined, 0, ctx);
+}
+
+/** send(2) from `buf`. */
+export function send<C, R>(sink: Sink<C, R>, ctx: C, fd: number, buf: ArrayBufferView, len: number, flags: number): R {
+  const addr = lend("send", fd, buf, len);
+  return sink(IORING_OP_SEND, fd, 0, addr, len, flags, buf, undefined, undefined, 0, ctx);
+}
+
+/** send(2) without copying the payload (IORING_OP_SEND_ZC): a result CQE, then a notification CQE. */
+export function sendZc<C, R>(sink: Sink<C, R>, ctx: C, fd: number, buf: ArrayBufferView, len: number, flags: number): R {
+  const addr = lend("send_zc", fd, buf, len);
+  return sink(IORING_OP_SEND_ZC, fd, 0, addr, len, flags, buf, undefined, undefined, 0, ctx);
+}
+
+/** sendmsg(2) of `buffers` (gathered) with a struct msghdr built here. */
+export function sendmsg<C, R>(sink: Sink<C, R>, ctx: C, fd: number, buffers: readonly ArrayBufferView[], flags: number): R {
+  const iov = iovecs("sendmsg", fd, buffers, lend);
+  const msg = msghdr.alloc();
+  const v = new DataView(msg.buffer);
+  msghdr.write(v, 0, "msg_iov", viewAddress(iov));
+  msghdr.write(v, 0, "msg_iovlen", buffers.length);
+  return sink(IORING_OP_SENDMSG, fd, 0, viewAddress(msg), 1, flags, [msg, iov, buffers], undefined, undefined, 0, ctx);
+}
+
+/** shutdown(2). */
+export function shutdown<C, R>(sink: Sink<C, R>, ctx: C, fd: number, how: number): R {
+  return sink(IORING_OP_SHUTDOWN, fd, 0, 0, how, 0, undefined, undefined, undefined, 0, ctx);
 }

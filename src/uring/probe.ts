@@ -13,10 +13,8 @@ import {
   IORING_OP_NAMES,
   IORING_OP_NAMES_AFTER_6_1,
   IORING_REGISTER_PROBE,
-  IORING_SETUP_SQPOLL,
 } from "../../ffi/structs/io_uring.ts";
-import { KernelError } from "../errors.ts";
-import { checkNegative, liburing, sys } from "../native.ts";
+import { checkNegative, liburing } from "../native.ts";
 
 /** The name of an opcode, lower-case without the IORING_OP_ prefix ("read"), or "op<N>". */
 export function opcodeName(opcode: number): string {
@@ -84,37 +82,4 @@ export function probeOpcodes(ringFd: number): OpcodeSupport[] {
     out.push({ opcode, name: opcodeName(opcode), supported: (flags & IO_URING_OP_SUPPORTED) !== 0 });
   }
   return out;
-}
-
-/** What {@link probeIoUring} found. */
-export interface IoUringSupport {
-  /** IORING_FEAT_* bits of a plain ring. */
-  readonly features: number;
-  /** Every opcode the probe reported. */
-  readonly opcodes: readonly OpcodeSupport[];
-  /** Null when an SQPOLL ring could be set up, else why not. */
-  readonly sqpollError: KernelError | null;
-}
-
-/**
- * Sets up a small ring (and an SQPOLL ring), probes the opcodes and closes
- * both. Throws the KernelError of io_uring_setup when no ring can be made.
- */
-export function probeIoUring(): IoUringSupport {
-  const { fd, params } = setupRingFd(4);
-  let opcodes: OpcodeSupport[];
-  try {
-    opcodes = probeOpcodes(fd);
-  } finally {
-    sys().close(fd);
-  }
-  let sqpollError: KernelError | null = null;
-  try {
-    const sq = setupRingFd(4, { flags: IORING_SETUP_SQPOLL, sqThreadIdle: 1 });
-    sys().close(sq.fd);
-  } catch (e) {
-    if (!(e instanceof KernelError)) throw e;
-    sqpollError = e;
-  }
-  return { features: io_uring_params.read(params, 0, "features"), opcodes, sqpollError };
 }

@@ -10,7 +10,14 @@
  */
 import { viewAddress } from "../../ffi/runtime/address.ts";
 import { AT_FDCWD } from "../../ffi/structs/fcntl.ts";
+import { MSG_NOSIGNAL, SOCK_CLOEXEC } from "../../ffi/structs/socket.ts";
 import {
+  IORING_ACCEPT_MULTISHOT,
+  IORING_CQE_F_MORE,
+  IORING_CQE_F_NOTIF,
+  IORING_OP_RECV,
+  IORING_RECV_MULTISHOT,
+  IOSQE_BUFFER_SELECT,
   IORING_OP_POLL_ADD,
   IORING_OP_POLL_REMOVE,
   IORING_OP_TIMEOUT,
@@ -21,10 +28,12 @@ import {
 import { statx as statxLayout } from "../../ffi/structs/stat.ts";
 import { KernelError } from "../errors.ts";
 import { checkNegative, liburing } from "../native.ts";
-import { type OpOptions, RingCore, type RingOptions } from "./core.ts";
+import { type OpOptions, RingCore, type RingOptions, type StreamHandler } from "./core.ts";
+import type { ProvidedBuffers } from "./bufring.ts";
 import { FixedBuffers } from "./memory.ts";
 import * as ops from "./ops.ts";
 import { Prep } from "./prep.ts";
+import { setBufIndex, setIoprio } from "./sqe.ts";
 import { type Statx, statxFrom } from "./statx.ts";
 
 /** The directory fd meaning "the current working directory" (AT_FDCWD). */
@@ -234,6 +243,87 @@ export class Ring extends RingCore {
   /** tee(2): duplicates `length` bytes from one pipe to another. */
   tee(fdIn: number, fdOut: number, length: number, flags = 0, options?: OpOptions): Promise<number> {
     return ops.tee(this.#submit, options, fdIn, fdOut, length, flags);
+  }
+
+  /** accept4(2) on a listening socket: resolves with the connection's fd. */
+  accept(fd: number, flags = SOCK_CLOEXEC, options?: OpOptions): Promise<number> {
+    return ops.accept(this.#submit, options, fd, flags);
+  }
+
+  /**
+   * Multishot accept (IORING_ACCEPT_MULTISHOT, Linux 5.19): `handler` gets
+   * each new connection's fd (or -errno); it stops when a CQE comes without
+   * IORING_CQE_F_MORE. Returns a handle for cancelStream().
+   */
+  acceptMultishot(fd: number, handler: StreamHandler, flags = SOCK_CLOEXEC): number {
+    return ops.accept(this.#stream(handler, 0), undefined, fd, flags, IORING_ACCEPT_MULTISHOT);
+  }
+
+  /** connect(2) to a sockaddr (see src/net). */
+  connect(fd: number, sockaddr: Uint8Array, subject = `socket fd ${fd}`, options?: OpOptions): Promise<number> {
+    return ops.connect(this.#submit, options, fd, sockaddr, subject);
+  }
+
+  /** recv(2): resolves with the bytes received, 0 at end of stream. */
+  recv(fd: number, buffer: ArrayBufferView, length: number = buffer.byteLength, flags = 0, options?: OpOptions): Promise<number> {
+    return ops.recv(this.#submit, options, fd, buffer, length, flags);
+  }
+
+  /**
+   * Multishot recv into provided buffers (Linux 6.0): `handler(res, flags)`
+   * gets each chunk; `flags >>> 16` is the buffer id in `group`, to read with
+   * group.buffer(id, res) and give back with group.recycle(id). Returns a
+   * handle for cancelStream().
+   */
+  recvMultishot(fd: number, group: ProvidedBuffers, handler: StreamHandler): number {
+    const sink = this.#stream(handler, IOSQE_BUFFER_SELECT);
+    return sink(IORING_OP_RECV, fd, 0, 0, 0, 0, group, undefined, (s, i) => {
+      setBufIndex(s, i, group.group);
+      setIoprio(s, i, IORING_RECV_MULTISHOT);
+    }, 0, undefined);
+  }
+
+  /** send(2): resolves with the bytes sent (MSG_NOSIGNAL is always added). */
+  send(fd: number, buffer: ArrayBufferView, length: number = buffer.byteLength, flags = 0, options?: OpOptions): Promise<number> {
+    return ops.send(this.#submit, options, fd, buffer, length, flags | MSG_NOSIGNAL);
+  }
+
+  /** sendmsg(2) of several buffers at once (MSG_NOSIGNAL is always added). */
+  sendmsg(fd: number, buffers: readonly ArrayBufferView[], flags = 0, options?: OpOptions): Promise<number> {
+    return ops.sendmsg(this.#submit, options, fd, buffers, flags | MSG_NOSIGNAL);
+  }
+
+  /**
+   * Zero-copy send (IORING_OP_SEND_ZC, Linux 6.0): the kernel sends from
+   * `buffer` itself. Resolves with the bytes sent once the kernel's
+   * notification says the buffer is free again, which is when it may be reused.
+   */
+  sendZc(fd: number, buffer: ArrayBufferView, length: number = buffer.byteLength, flags = 0): Promise<number> {
+    return new Promise((resolve, reject) => {
+      let result = 0;
+      const handler: StreamHandler = (res, cqeFlags) => {
+        if ((cqeFlags & IORING_CQE_F_NOTIF) === 0) result = res;
+        if (cqeFlags & IORING_CQE_F_MORE) return;
+        if (result < 0) reject(new KernelError({ errno: -result, syscall: "send_zc", subject: `socket fd ${fd}` }));
+        else resolve(result);
+      };
+      try {
+        ops.sendZc(this.#stream(handler, 0), undefined, fd, buffer, length, flags | MSG_NOSIGNAL);
+      } catch (e) {
+        reject(e);
+      }
+    });
+  }
+
+  /** shutdown(2). */
+  shutdown(fd: number, how: number, options?: OpOptions): Promise<number> {
+    return ops.shutdown(this.#submit, options, fd, how);
+  }
+
+  /** A sink that queues a multishot op with `handler`. */
+  #stream(handler: StreamHandler, sqeFlags: number): ops.Sink<undefined, number> {
+    return (opcode, fd, off, addr, len, opFlags, keep, _subject, extra) =>
+      this.submitStream(opcode, fd, off, addr, len, opFlags, 0, keep, handler, extra, sqeFlags);
   }
 
   /**

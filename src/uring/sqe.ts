@@ -80,3 +80,9 @@ export function setAddr3(sqes: Uint32Array, index: number, value: number): void 
   sqes[index * SQE_WORDS + W_ADDR3] = value;
   sqes[index * SQE_WORDS + W_ADDR3 + 1] = Math.floor(value / HI);
 }
+
+/** Sets ioprio of SQE `index` (op flags for accept, recv and send). */
+export function setIoprio(sqes: Uint32Array, index: number, ioprio: number): void {
+  const w = index * SQE_WORDS + W_HEAD;
+  sqes[w] = (sqes[w] & 0xffff) | ((ioprio & 0xffff) << 16);
+}
