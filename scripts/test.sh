@@ -73,7 +73,9 @@ e=$(grep -E '^ *[0-9]+ errors?$' <<<"$summary" | tail -1 | grep -oE '[0-9]+')
 if [[ -n $p ]]; then record bun "$rc" "$p" "$((${f:-0} + ${e:-0}))" "${s:-0}"; else record bun "$rc" "" "" ""; fi
 
 # deno prints "ok | N passed | N failed | N ignored (..)" or "FAILED | ...".
-run deno "$bin/deno" test -A "${targets[@]}"
+# --no-check: deno would type-check again each time a ring starts its waker
+# worker (about 1 s each); tests/typecheck.test.ts runs deno check once instead.
+run deno "$bin/deno" test -A --no-check "${targets[@]}"
 rc=$?
 line=$(strip_ansi <"$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -1)
 if [[ -n $line ]]; then

@@ -1,6 +1,6 @@
 /**
- * Whole-file helpers built on a ring: readFile, writeFile and a parallel
- * copyFile. Each file is cut into chunks that are all in flight at once
+ * Whole-file helpers built on a ring: readFile and writeFile (copyFile, which
+ * splices, is in src/zerocopy). Each file is cut into chunks that are all in flight at once
  * (up to `depth`), so one io_uring_enter carries many reads or writes.
  *
  * @module
@@ -24,11 +24,14 @@ export interface FileOptions {
 
 let shared: Ring | undefined;
 
-/** The module's shared ring: created on first use; its waker never keeps the process alive when idle. */
-function ringFor(options: FileOptions): Ring {
-  if (options.ring) return options.ring;
+/** The file helpers' shared ring: created on first use; its waker never keeps the process alive when idle. */
+export function sharedRing(): Ring {
   if (!shared || shared.closed) shared = new Ring({ entries: 64 });
   return shared;
+}
+
+function ringFor(options: FileOptions): Ring {
+  return options.ring ?? sharedRing();
 }
 
 /** Runs `work(i)` for i in [0, n) with at most `depth` in flight. */
@@ -101,36 +104,5 @@ export async function writeFile(path: string, data: Uint8Array, options: FileOpt
       writeFully(ring, fd, data.subarray(i * chunk, (i + 1) * chunk), i * chunk, options.signal));
   } finally {
     await ring.closeFd(fd);
-  }
-}
-
-/** Copies `src` to `dst` (created or truncated) with many chunk reads and writes in flight. Resolves with the bytes copied. */
-export async function copyFile(src: string, dst: string, options: FileOptions = {}): Promise<number> {
-  const ring = ringFor(options);
-  const chunk = options.chunkSize ?? 1 << 20;
-  const depth = options.depth ?? 16;
-  const input = await ring.openat(CWD, src, O_RDONLY | O_CLOEXEC, 0, { signal: options.signal });
-  try {
-    const { size, mode } = await ring.statx(input, "", AT_EMPTY_PATH, 0xfff);
-    const output = await ring.openat(CWD, dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 0o7777, { signal: options.signal });
-    try {
-      // One buffer per lane, reused for every chunk the lane copies.
-      const lanes = Array.from({ length: Math.min(depth, Math.max(1, Math.ceil(size / chunk))) }, () => new Uint8Array(chunk));
-      let next = 0;
-      let copied = 0;
-      await Promise.all(lanes.map(async (buf) => {
-        while (next * chunk < size) {
-          const at = next++ * chunk;
-          const n = await readFully(ring, input, buf.subarray(0, Math.min(chunk, size - at)), at, options.signal);
-          await writeFully(ring, output, buf.subarray(0, n), at, options.signal);
-          copied += n;
-        }
-      }));
-      return copied;
-    } finally {
-      await ring.closeFd(output);
-    }
-  } finally {
-    await ring.closeFd(input);
   }
 }
