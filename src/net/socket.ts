@@ -132,11 +132,17 @@ export class TcpSocket {
     await this.ring.shutdown(this.fd, how === "write" ? SHUT_WR : SHUT_RDWR);
   }
 
-  /** Cancels this socket's ops in flight (they reject with ECANCELED) and closes it. */
+  /**
+   * Shuts the socket down, which ends its ops in flight (a recv completes
+   * with 0, a send fails with EPIPE), and closes it.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.ring.cancelFd(this.fd);
+    // Ops queued this turn reach the kernel while the fd is still open, then
+    // shutdown ends them. Not an fd-keyed cancel: the fd number may be reused
+    // by the next accept before a queued cancel would run.
+    if (!this.ring.closed) this.ring.submit();
     sys().shutdown(this.fd, SHUT_RDWR);
     sys().close(this.fd);
   }
@@ -199,7 +205,6 @@ export class TcpListener {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#stream !== undefined) this.ring.cancelStream(this.#stream);
-    this.ring.cancelFd(this.fd);
     sys().shutdown(this.fd, SHUT_RDWR);
     sys().close(this.fd);
   }

@@ -524,10 +524,15 @@ export class RingCore {
     this.cancelOp(handle, this.#opcode[slot]);
   }
 
-  /** Cancels every op in flight on `fd` (ASYNC_CANCEL with IORING_ASYNC_CANCEL_FD | ALL, Linux 5.19); they reject with ECANCELED. */
+  /**
+   * Cancels every op in flight on `fd` (ASYNC_CANCEL with IORING_ASYNC_CANCEL_FD
+   * | ALL, Linux 5.19); they reject with ECANCELED. The cancel is submitted at
+   * once, so the fd may be closed right after (with SQPOLL, wait a turn first).
+   */
   cancelFd(fd: number): void {
     if (this.#closed) return;
     this.#placeInternal(IORING_OP_ASYNC_CANCEL, fd, 0, IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL);
+    this.#submitNow();
   }
 
   /** Queues an internal op (completion ignored) for subclasses: timeout and poll removal. */
