@@ -422,14 +422,8 @@ export class RingCore {
     extra?: (sqes: Uint32Array, index: number) => void,
     flags = 0,
   ): number {
-    this.assertOpen(opcodeName(opcode));
-    const lacking = this.unsupported(opcode);
-    if (lacking) throw lacking;
-    const slot = this.#allocSlot(KIND_STREAM);
+    const slot = this.#claim(KIND_STREAM, opcode, fd, keep);
     this.#resolve[slot] = handler;
-    this.#keep[slot] = keep;
-    this.#opcode[slot] = opcode;
-    this.#fd[slot] = fd;
     this.#place(slot, opcode, flags, ioprio, fd, off, addr, len, opFlags, extra);
     this.#scheduleFlush();
     return this.#gen[slot] * 0x1_0000_0000 + slot;
@@ -452,14 +446,21 @@ export class RingCore {
     extra?: (sqes: Uint32Array, index: number) => void,
     ioprio = 0,
   ): void {
+    const slot = this.#claim(KIND_BATCH, opcode, fd, keep);
+    this.#user[slot] = userData;
+    this.#place(slot, opcode, flags, ioprio, fd, off, addr, len, opFlags, extra);
+  }
+
+  /** Checks the ring is open and the op supported, then takes a slot holding `keep`. */
+  #claim(kind: number, opcode: number, fd: number, keep: unknown): number {
     this.assertOpen(opcodeName(opcode));
     const lacking = this.unsupported(opcode);
     if (lacking) throw lacking;
-    const slot = this.#allocSlot(KIND_BATCH);
-    this.#user[slot] = userData;
+    const slot = this.#allocSlot(kind);
     this.#keep[slot] = keep;
     this.#opcode[slot] = opcode;
-    this.#place(slot, opcode, flags, ioprio, fd, off, addr, len, opFlags, extra);
+    this.#fd[slot] = fd;
+    return slot;
   }
 
   #place(
