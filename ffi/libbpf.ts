@@ -89,6 +89,52 @@ export const libbpfSymbols = {
   bpf_xdp_detach: { args: ["i32", "u32", "buffer"], returns: "i32" },
   /** int bpf_xdp_query(int ifindex, int flags, struct bpf_xdp_query_opts *opts); */
   bpf_xdp_query: { args: ["i32", "i32", "buffer"], returns: "i32" },
+  /** int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, __u32 *count, const struct bpf_map_batch_opts *opts); */
+  bpf_map_lookup_batch: { args: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"], returns: "i32" },
+  /** int bpf_map_update_batch(int fd, const void *keys, const void *values, __u32 *count, const struct bpf_map_batch_opts *opts); */
+  bpf_map_update_batch: { args: ["i32", "buffer", "buffer", "buffer", "buffer"], returns: "i32" },
+  /** int bpf_map_delete_batch(int fd, const void *keys, __u32 *count, const struct bpf_map_batch_opts *opts); */
+  bpf_map_delete_batch: { args: ["i32", "buffer", "buffer", "buffer"], returns: "i32" },
+  /** int bpf_map_get_next_id(__u32 start_id, __u32 *next_id); */
+  bpf_map_get_next_id: { args: ["u32", "buffer"], returns: "i32" },
+  /** int bpf_map_get_fd_by_id(__u32 id); */
+  bpf_map_get_fd_by_id: { args: ["u32"], returns: "i32" },
+  /** int bpf_prog_get_fd_by_id(__u32 id); */
+  bpf_prog_get_fd_by_id: { args: ["u32"], returns: "i32" },
+  /** int bpf_link_get_fd_by_id(__u32 id); */
+  bpf_link_get_fd_by_id: { args: ["u32"], returns: "i32" },
+  /** int bpf_link_get_next_id(__u32 start_id, __u32 *next_id); */
+  bpf_link_get_next_id: { args: ["u32", "buffer"], returns: "i32" },
+  /** int bpf_link_create(int prog_fd, int target_fd, enum bpf_attach_type attach_type, const struct bpf_link_create_opts *opts); */
+  bpf_link_create: { args: ["i32", "i32", "u32", "buffer"], returns: "i32" },
+  /** int bpf_link_update(int link_fd, int new_prog_fd, const struct bpf_link_update_opts *opts); */
+  bpf_link_update: { args: ["i32", "i32", "buffer"], returns: "i32" },
+  /** int bpf_link_detach(int link_fd); */
+  bpf_link_detach: { args: ["i32"], returns: "i32" },
+  /** int bpf_prog_test_run_opts(int prog_fd, struct bpf_test_run_opts *opts); */
+  bpf_prog_test_run_opts: { args: ["i32", "buffer"], returns: "i32" },
+  /** struct bpf_program *bpf_object__find_program_by_name(const struct bpf_object *obj, const char *name); */
+  "bpf_object__find_program_by_name": { args: ["ptr", "buffer"], returns: "ptr" },
+  /** struct bpf_map *bpf_object__find_map_by_name(const struct bpf_object *obj, const char *name); */
+  "bpf_object__find_map_by_name": { args: ["ptr", "buffer"], returns: "ptr" },
+  /** const char *bpf_object__name(const struct bpf_object *obj); */
+  "bpf_object__name": { args: ["ptr"], returns: "ptr" },
+  /** enum bpf_prog_type bpf_program__type(const struct bpf_program *prog); */
+  "bpf_program__type": { args: ["ptr"], returns: "u32" },
+  /** const char *bpf_program__section_name(const struct bpf_program *prog); */
+  "bpf_program__section_name": { args: ["ptr"], returns: "ptr" },
+  /** enum bpf_map_type bpf_map__type(const struct bpf_map *map); */
+  "bpf_map__type": { args: ["ptr"], returns: "u32" },
+  /** __u32 bpf_map__key_size(const struct bpf_map *map); */
+  "bpf_map__key_size": { args: ["ptr"], returns: "u32" },
+  /** __u32 bpf_map__value_size(const struct bpf_map *map); */
+  "bpf_map__value_size": { args: ["ptr"], returns: "u32" },
+  /** bool bpf_map__is_internal(const struct bpf_map *map); */
+  "bpf_map__is_internal": { args: ["ptr"], returns: "bool" },
+  /** int bpf_map__set_pin_path(struct bpf_map *map, const char *path); */
+  "bpf_map__set_pin_path": { args: ["ptr", "buffer"], returns: "i32" },
+  /** bool bpf_map__is_pinned(const struct bpf_map *map); */
+  "bpf_map__is_pinned": { args: ["ptr"], returns: "bool" },
 } as const;
 
 /** How to find libbpf. */

@@ -34,6 +34,16 @@ export const libcSymbols = {
   pread64: { args: ["i32", "ptr", "usize", "i64"], returns: "isize" },
   /** ssize_t pwrite64(int fd, const void *buf, size_t count, off_t offset); */
   pwrite64: { args: ["i32", "ptr", "usize", "i64"], returns: "isize" },
+  /**
+   * int __open64_2(const char *path, int flags);
+   * glibc's fortified open(2) without a mode: fixed arguments, so bun:ffi can
+   * call it. flags must not contain O_CREAT or O_TMPFILE (glibc aborts).
+   */
+  __open64_2: { args: ["buffer", "i32"], returns: "i32" },
+  /** int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf); */
+  statx: { args: ["i32", "buffer", "i32", "u32", "buffer"], returns: "i32" },
+  /** int creat(const char *path, mode_t mode); open(path, O_CREAT | O_WRONLY | O_TRUNC, mode) with fixed arguments. */
+  creat: { args: ["buffer", "u32"], returns: "i32" },
   /** int ftruncate(int fd, off_t length); */
   ftruncate: { args: ["i32", "i64"], returns: "i32" },
   /** int pipe2(int pipefd[2], int flags); */
@@ -78,6 +88,22 @@ export const libcSymbols = {
   shutdown: { args: ["i32", "i32"], returns: "i32" },
   /** unsigned int if_nametoindex(const char *ifname); */
   if_nametoindex: { args: ["buffer"], returns: "u32" },
+  /** char *if_indextoname(unsigned int ifindex, char *ifname); */
+  if_indextoname: { args: ["u32", "buffer"], returns: "ptr" },
+  /** int sendmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags); */
+  sendmmsg: { args: ["i32", "ptr", "u32", "i32"], returns: "i32" },
+  /** int mount(const char *source, const char *target, const char *filesystemtype, unsigned long mountflags, const void *data); */
+  mount: { args: ["buffer", "buffer", "buffer", "u64", "ptr"], returns: "i32" },
+  /**
+   * int fcntl(int fd, int cmd, int arg);
+   * fcntl is variadic, which bun:ffi can't declare. Bound with one int
+   * argument it is called exactly as the variadic form on x86-64 and aarch64
+   * Linux (integer varargs travel in the same registers); used only for
+   * integer commands such as F_SETPIPE_SZ and F_GETFL.
+   */
+  fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
+  /** int poll(struct pollfd *fds, nfds_t nfds, int timeout); */
+  poll: { args: ["buffer", "u64", "i32"], returns: "i32" },
   /** const char *gnu_get_libc_version(void); */
   gnu_get_libc_version: { args: [], returns: "ptr" },
 } as const;

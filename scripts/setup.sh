@@ -20,6 +20,9 @@ PACKAGES=(
   libc6-dev        # libc headers
   linux-libc-dev   # linux/io_uring.h, linux/bpf.h, linux/if_link.h
   iproute2         # ip: network namespaces and veth pairs for the XDP tests
+  clang            # builds bpf/*.bpf.c (scripts/build-bpf.ts); CI tests a fresh build
+  llvm             # llvm-objdump/llvm-strip for BPF objects
+  bpftool          # inspecting loaded programs, maps and links
   ca-certificates  # npm ci over https
 )
 

@@ -8,3 +8,89 @@
  */
 export { doctor, type DoctorReport, type DoctorRow } from "./system/doctor.ts";
 export { errnoName, errnoText, errnoValue, KernelError, type KernelErrorInit, notSupported } from "./errors.ts";
+export { BpfObject, type BpfObjectOptions } from "./bpf/object.ts";
+export { BpfProgram, type ProgramInfo, type RunOptions, type RunResult } from "./bpf/program.ts";
+export {
+  BpfMap,
+  type MapCodecs,
+  type MapInfo,
+  type MapUpdateFlag,
+  perCpuValue,
+  possibleCpus,
+} from "./bpf/map.ts";
+export { type Codec, codec, type StructValue, sum, type Summable } from "./bpf/codec.ts";
+export { type Cidr, cidr4, cidr6, cidrContains, formatAddress, formatCidr, parseCidr } from "./bpf/cidr.ts";
+export {
+  attachXdp,
+  type AttachableProgram,
+  queryXdp,
+  type XdpAttachment,
+  type XdpAttachMode,
+  type XdpAttachOptions,
+  XdpLink,
+  type XdpMode,
+  type XdpQueryResult,
+  xdp,
+} from "./bpf/xdp.ts";
+export {
+  type BlockedRange,
+  type Counter,
+  FIREWALL_REASONS,
+  type FirewallOptions,
+  type FirewallReason,
+  type FirewallStats,
+  XdpFirewall,
+} from "./bpf/firewall.ts";
+export { flood, type FloodMethod, type FloodOptions, type FloodResult } from "./bpf/flood.ts";
+export { BPFFS_ROOT, bpffsMounted, ensureBpffs, pinDirFor } from "./bpf/pin.ts";
+export { interfaceByName, interfaceName, interfaceNames, type NetInterface, networkNamespace } from "./net/interfaces.ts";
+export { internetChecksum, udpFrame, type UdpFrameOptions } from "./net/frames.ts";
+export { type Completion, type OpOptions, type RingOptions, type RingStats } from "./uring/core.ts";
+export { CWD, type OpenHow, Ring, type TimeoutOptions } from "./uring/ring.ts";
+export { type Statx } from "./uring/statx.ts";
+export { type OpcodeSupport } from "./uring/probe.ts";
+export {
+  type Advice,
+  ADVICE_NAMES,
+  FileMapping,
+  type FileMappingInit,
+  mapFile,
+  type MapFileOptions,
+  mapMemory,
+  type MapMemoryOptions,
+  Mapping,
+  type MappingInit,
+  type PageBacking,
+  type RegionState,
+  type Residency,
+} from "./memory/mod.ts";
+export {
+  type HugePageNodeCounts,
+  type HugePagePool,
+  type HugePageReservation,
+  type HugePages,
+  hugePages,
+  type HugePagesStatus,
+  type PageSizeInput,
+  pageSizeName,
+  parseSize,
+  persistentPoolSetting,
+  type PersistentPoolSetting,
+  type PoolWriteOptions,
+} from "./system/hugepages.ts";
+export {
+  type Thp,
+  thp,
+  type ThpChange,
+  type ThpDefrag,
+  type ThpEnabled,
+  type ThpSetResult,
+  type ThpSettings,
+  type ThpStatus,
+} from "./system/thp.ts";
+export { BufferPool, type BufferPoolOptions } from "./uring/buffers.ts";
+export { type FileOptions, readFile, writeFile } from "./uring/files.ts";
+export { ProvidedBuffers, type ProvidedBuffersOptions } from "./uring/bufring.ts";
+export { formatIp, type IpAddress, parseIp } from "./net/address.ts";
+export { connect, type ConnectOptions, listen, type ListenOptions, TcpListener, TcpSocket } from "./net/socket.ts";
+export * from "./zerocopy/mod.ts";

@@ -106,4 +106,12 @@ export function cString(s: string): Uint8Array {
   return new TextEncoder().encode(`${s}\0`);
 }
 
+/**
+ * Opens an existing file with open(2) flags (never O_CREAT) and returns the fd;
+ * throws a KernelError naming the path. The caller closes the fd.
+ */
+export function openExisting(path: string, flags: number, hint?: string): number {
+  return check(sys().__open64_2(cString(path), flags), "open", { subject: path, hint });
+}
+
 export type { libcSymbols };

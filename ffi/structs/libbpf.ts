@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { i32, ptr, type Struct, struct, u32, u64, u8 } from "../layout.ts";
+import { i32, ptr, type Struct, struct, u32, u64, u8, union } from "../layout.ts";
 
 /** The headers the layout test includes for this file. */
 export const HEADERS: readonly string[] = ["bpf/libbpf.h", "bpf/bpf.h"];
@@ -76,6 +76,37 @@ export const bpf_object_open_opts: Struct = struct("bpf_object_open_opts", [
   ["kernel_log_buf", ptr],
   ["kernel_log_size", u64],
   ["kernel_log_level", u32],
+]);
+
+/**
+ * struct bpf_link_create_opts: options of bpf_link_create (64 bytes). For an
+ * XDP link, flags holds one XDP_FLAGS_*_MODE bit (or 0: the driver's mode
+ * when it has one, else generic).
+ */
+export const bpf_link_create_opts: Struct = struct("bpf_link_create_opts", [
+  ["sz", u64],
+  ["flags", u32],
+  ["iter_info", ptr],
+  ["iter_info_len", u32],
+  ["target_btf_id", u32],
+  ["", union("", [
+    ["perf_event", struct("", [["bpf_cookie", u64]])],
+    ["kprobe_multi", struct("", [
+      ["flags", u32],
+      ["cnt", u32],
+      ["syms", ptr],
+      ["addrs", ptr],
+      ["cookies", ptr],
+    ])],
+    ["tracing", struct("", [["cookie", u64]])],
+  ])],
+]);
+
+/** struct bpf_link_update_opts: options of bpf_link_update (16 bytes); old_prog_fd with BPF_F_REPLACE. */
+export const bpf_link_update_opts: Struct = struct("bpf_link_update_opts", [
+  ["sz", u64],
+  ["flags", u32],
+  ["old_prog_fd", u32],
 ]);
 
 /** struct bpf_xdp_attach_opts: options of bpf_xdp_attach/bpf_xdp_detach (16 bytes). */

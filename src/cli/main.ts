@@ -10,11 +10,15 @@
 import process from "node:process";
 import { KernelError } from "../errors.ts";
 import { runDoctor } from "./doctor.ts";
+import { runXdp, XDP_USAGE } from "./xdp.ts";
+import { HUGEPAGES_USAGE, runHugePages, runThp } from "./hugepages.ts";
 
 const usage = `usage: kernelkit <command> [options]
 
 commands:
   doctor [--json]   what this host lets kernelkit do, each row measured
+${XDP_USAGE}
+${HUGEPAGES_USAGE}
   help              this text`;
 
 /** Runs the CLI with `args` (without the program name); returns the exit code. */
@@ -25,6 +29,12 @@ export function main(args: readonly string[]): number {
     switch (command) {
       case "doctor":
         return runDoctor(rest, print);
+      case "xdp":
+        return runXdp(rest, print);
+      case "hugepages":
+        return runHugePages(rest, print);
+      case "thp":
+        return runThp(rest, print);
       case undefined:
       case "help":
       case "--help":

@@ -12,9 +12,11 @@ import { RLIMIT_MEMLOCK, rlimit } from "../../ffi/structs/resource.ts";
 import { loadTrivialProgram } from "../bpf/probe.ts";
 import { KernelError } from "../errors.ts";
 import { check, libbpf, liburing, sys } from "../native.ts";
-import { probeIoUring } from "../uring/probe.ts";
+import { probeIoUring } from "../uring/support.ts";
 import { privileges } from "./capabilities.ts";
-import { listKernelDir, mounts, readKernelFile, selectedChoice } from "./procfs.ts";
+import { HUGEPAGES_SYSFS, hugePages } from "./hugepages.ts";
+import { mounts, readKernelFile } from "./procfs.ts";
+import { thp, THP_SYSFS, type ThpStatus } from "./thp.ts";
 
 /** One finding of the doctor. */
 export interface DoctorRow {
@@ -67,15 +69,15 @@ function ioUringRows(): DoctorRow[] {
     return { value: `${v} (${meaning})`, ok: v !== "2" };
   }));
   let probe: ReturnType<typeof probeIoUring> | undefined;
-  rows.push(row("io_uring", "ring setup", "io_uring_setup(4 entries), then close", () => {
+  rows.push(row("io_uring", "ring setup", "new Ring({ entries: 4 }), then close", () => {
     probe = probeIoUring();
     return { value: `yes (features 0x${probe.features.toString(16)})`, ok: true };
   }));
-  rows.push(row("io_uring", "SQPOLL", "io_uring_setup(IORING_SETUP_SQPOLL, idle 1 ms), then close", () => {
+  rows.push(row("io_uring", "SQPOLL", "new Ring({ sqpoll: { idleMs: 1 } }), then close", () => {
     if (!probe) return { value: "unknown: no ring could be set up", ok: false };
     return probe.sqpollError ? failure(probe.sqpollError) : { value: "allowed", ok: true };
   }));
-  rows.push(row("io_uring", "opcodes", "io_uring_register(IORING_REGISTER_PROBE) on a fresh ring", () => {
+  rows.push(row("io_uring", "opcodes", "ring.probe(): IORING_REGISTER_PROBE", () => {
     if (!probe) return { value: "unknown: no ring could be set up", ok: false };
     const supported = probe.opcodes.filter((o) => o.supported);
     return {
@@ -130,38 +132,49 @@ function bpfRows(): DoctorRow[] {
 }
 
 function memoryRows(): DoctorRow[] {
-  const thp = "/sys/kernel/mm/transparent_hugepage";
   const rows: DoctorRow[] = [];
-  for (const file of ["enabled", "defrag"]) {
-    rows.push(row("memory", `THP ${file}`, `read ${thp}/${file}`, () => {
-      const text = readKernelFile(`${thp}/${file}`);
-      if (text === undefined) return { value: "not available (kernel built without THP)", ok: false };
-      return { value: `${selectedChoice(text) ?? text} (choices: ${text.replace(/[[\]]/g, "")})`, ok: null };
+  let policy: ThpStatus | undefined;
+  let policyError: unknown;
+  try {
+    policy = thp.status();
+  } catch (e) {
+    policyError = e;
+  }
+  for (const setting of ["enabled", "defrag"] as const) {
+    rows.push(row("memory", `THP ${setting}`, `thp.status(): read ${THP_SYSFS}/${setting}`, () => {
+      if (!policy) {
+        return policyError instanceof KernelError && policyError.code === "ENOTSUP"
+          ? { value: "not available (kernel built without THP)", ok: false }
+          : failure(policyError);
+      }
+      return { value: `${policy[setting]} (choices: ${policy.choices[setting].join(" ")})`, ok: null };
     }));
   }
-  const pools = listKernelDir("/sys/kernel/mm/hugepages");
+  const pools = hugePages.status().pools;
   if (pools.length === 0) {
     rows.push({
       area: "memory",
       item: "hugetlb pools",
       value: "none: kernel built without HUGETLBFS",
       ok: false,
-      how: "list /sys/kernel/mm/hugepages",
+      how: `hugePages.status(): list ${HUGEPAGES_SYSFS}`,
     });
   }
-  for (const dir of pools) {
-    const base = `/sys/kernel/mm/hugepages/${dir}`;
-    const size = /hugepages-(\d+)kB/.exec(dir)?.[1];
-    const label = size ? (Number(size) >= 1048576 ? `${Number(size) / 1048576} GiB` : `${Number(size) / 1024} MiB`) : dir;
-    rows.push(row("memory", `hugetlb ${label} pool`, `read ${base}/{nr,free,resv,surplus}_hugepages`, () => {
-      const get = (f: string) => readKernelFile(`${base}/${f}`) ?? "?";
-      const total = get("nr_hugepages");
-      const counts = `total ${total}, free ${get("free_hugepages")}, reserved ${get("resv_hugepages")}, surplus ${
-        get("surplus_hugepages")
-      }`;
-      return Number(total) > 0
-        ? { value: counts, ok: true }
-        : { value: `empty (${counts}): reserve pages with echo N > ${base}/nr_hugepages`, ok: false };
+  for (const p of pools) {
+    const label = p.bytes >= 2 ** 30 ? `${p.bytes / 2 ** 30} GiB` : `${p.bytes / 2 ** 20} MiB`;
+    const how = `hugePages.status(): read ${p.path}/{nr,free,resv,surplus}_hugepages`;
+    rows.push(row("memory", `hugetlb ${label} pool`, how, () => {
+      const counts = `total ${p.total}, free ${p.free}, reserved ${p.reserved}, surplus ${p.surplus}`;
+      const detail = p.nodes.length > 1
+        ? p.nodes.map((n) => `node${n.node}: total ${n.total}, free ${n.free}, surplus ${n.surplus}`).join("; ")
+        : undefined;
+      return p.total > 0
+        ? { value: counts, ok: true, detail }
+        : {
+          value: `empty (${counts}): reserve pages as root with kernelkit hugepages reserve N --size ${p.size}`,
+          ok: false,
+          detail,
+        };
     }));
   }
   rows.push(row("memory", "RLIMIT_MEMLOCK", "getrlimit(RLIMIT_MEMLOCK)", () => {

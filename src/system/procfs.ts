@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { KernelError } from "../errors.ts";
 import { errnoValue } from "../errors.ts";
 
@@ -28,6 +28,28 @@ export function mustReadKernelFile(path: string): string {
       subject: path,
       cause: e,
       hint: code === "ENOENT" ? "this kernel does not expose it; check the kernel version and config" : undefined,
+    });
+  }
+}
+
+/**
+ * Writes `value` (and a newline) to a /proc or /sys file, as `echo value > path`
+ * does. A failure is a KernelError naming the file, with `hint` for the
+ * permission errors (EACCES, EPERM, EROFS).
+ */
+export function writeKernelFile(path: string, value: string, hint?: string): void {
+  try {
+    writeFileSync(path, `${value}\n`);
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "EIO";
+    const syscall = (e as { syscall?: string }).syscall ?? "write";
+    const denied = code === "EACCES" || code === "EPERM" || code === "EROFS";
+    throw new KernelError({
+      errno: errnoValue(code) ?? 5,
+      syscall,
+      subject: path,
+      cause: e,
+      hint: denied ? hint : code === "ENOENT" ? "this kernel does not expose it; check the kernel version and config" : undefined,
     });
   }
 }

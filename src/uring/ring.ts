@@ -4,7 +4,8 @@
  *
  * Ops started in one JS turn go to the kernel together, with one
  * io_uring_enter flushed from a microtask. Each op resolves with its result or
- * rejects with a KernelError named after it (errno = -res).
+ * rejects with a KernelError named after it (errno = -res). An op never throws:
+ * bad arguments (EINVAL) and a closed ring (EBADF) reject its promise too.
  *
  * @module
  */
@@ -98,77 +99,137 @@ export class Ring extends RingCore {
 
   /** IORING_OP_NOP: completes with 0; measures the ring itself. */
   nop(options?: OpOptions): Promise<number> {
-    return ops.nop(this.#submit, options);
+    try {
+      return ops.nop(this.#submit, options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** pread(2): reads up to `length` bytes (default: the whole buffer) at `offset` (-1: the file position). */
   read(fd: number, buffer: ArrayBufferView, offset = -1, length: number = buffer.byteLength, options?: OpOptions): Promise<number> {
-    return ops.read(this.#submit, options, fd, buffer, offset, length);
+    try {
+      return ops.read(this.#submit, options, fd, buffer, offset, length);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** pwrite(2): writes `length` bytes (default: the whole buffer) at `offset` (-1: the file position). */
   write(fd: number, buffer: ArrayBufferView, offset = -1, length: number = buffer.byteLength, options?: OpOptions): Promise<number> {
-    return ops.write(this.#submit, options, fd, buffer, offset, length);
+    try {
+      return ops.write(this.#submit, options, fd, buffer, offset, length);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** preadv(2): scatters into `buffers` in order. */
   readv(fd: number, buffers: readonly ArrayBufferView[], offset = -1, options?: OpOptions): Promise<number> {
-    return ops.readv(this.#submit, options, fd, buffers, offset);
+    try {
+      return ops.readv(this.#submit, options, fd, buffers, offset);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** pwritev(2): gathers from `buffers` in order. */
   writev(fd: number, buffers: readonly ArrayBufferView[], offset = -1, options?: OpOptions): Promise<number> {
-    return ops.writev(this.#submit, options, fd, buffers, offset);
+    try {
+      return ops.writev(this.#submit, options, fd, buffers, offset);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** read into a registered buffer (IORING_OP_READ_FIXED). */
   readFixed(fd: number, buffer: ArrayBufferView, offset = -1, length: number = buffer.byteLength, options?: OpOptions): Promise<number> {
-    return ops.readFixed(this.#submit, options, this.#fixed, fd, buffer, offset, length);
+    try {
+      return ops.readFixed(this.#submit, options, this.#fixed, fd, buffer, offset, length);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** write from a registered buffer (IORING_OP_WRITE_FIXED). */
   writeFixed(fd: number, buffer: ArrayBufferView, offset = -1, length: number = buffer.byteLength, options?: OpOptions): Promise<number> {
-    return ops.writeFixed(this.#submit, options, this.#fixed, fd, buffer, offset, length);
+    try {
+      return ops.writeFixed(this.#submit, options, this.#fixed, fd, buffer, offset, length);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** fsync(2), or fdatasync(2) with `{ datasync: true }`. */
   fsync(fd: number, options?: OpOptions & { readonly datasync?: boolean }): Promise<number> {
-    return ops.fsync(this.#submit, options, fd, options?.datasync === true);
+    try {
+      return ops.fsync(this.#submit, options, fd, options?.datasync === true);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** fdatasync(2). */
   fdatasync(fd: number, options?: OpOptions): Promise<number> {
-    return ops.fsync(this.#submit, options, fd, true);
+    try {
+      return ops.fsync(this.#submit, options, fd, true);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** fallocate(2). */
   fallocate(fd: number, mode: number, offset: number, length: number, options?: OpOptions): Promise<number> {
-    return ops.fallocate(this.#submit, options, fd, mode, offset, length);
+    try {
+      return ops.fallocate(this.#submit, options, fd, mode, offset, length);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** posix_fadvise(2). */
   fadvise(fd: number, offset: number, length: number, advice: number, options?: OpOptions): Promise<number> {
-    return ops.fadvise(this.#submit, options, fd, offset, length, advice);
+    try {
+      return ops.fadvise(this.#submit, options, fd, offset, length, advice);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** madvise(2) over the memory of `view` (memory kernelkit mapped, such as a Mapping's bytes). */
   madvise(view: ArrayBufferView, advice: number, options?: OpOptions): Promise<number> {
-    return ops.madvise(this.#submit, options, view, advice);
+    try {
+      return ops.madvise(this.#submit, options, view, advice);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** openat(2): resolves with the new fd. */
   openat(dirfd: number, path: string, flags: number, mode = 0o644, options?: OpOptions): Promise<number> {
-    return ops.openat(this.#submit, options, dirfd, path, flags, mode);
+    try {
+      return ops.openat(this.#submit, options, dirfd, path, flags, mode);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** openat2(2): resolves with the new fd. */
   openat2(dirfd: number, path: string, how: OpenHow, options?: OpOptions): Promise<number> {
-    return ops.openat2(this.#submit, options, dirfd, path, how.flags, how.mode ?? 0, how.resolve ?? 0);
+    try {
+      return ops.openat2(this.#submit, options, dirfd, path, how.flags, how.mode ?? 0, how.resolve ?? 0);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** close(2) of `fd` (IORING_OP_CLOSE). `ring.close()` closes the ring itself. */
   closeFd(fd: number, options?: OpOptions): Promise<number> {
-    return ops.closeFd(this.#submit, options, fd);
+    try {
+      return ops.closeFd(this.#submit, options, fd);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** statx(2): resolves with the file's attributes. */
@@ -180,27 +241,47 @@ export class Ring extends RingCore {
 
   /** unlinkat(2). */
   unlinkat(dirfd: number, path: string, flags = 0, options?: OpOptions): Promise<number> {
-    return ops.unlinkat(this.#submit, options, dirfd, path, flags);
+    try {
+      return ops.unlinkat(this.#submit, options, dirfd, path, flags);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** renameat2(2). */
   renameat(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags = 0, options?: OpOptions): Promise<number> {
-    return ops.renameat(this.#submit, options, oldDirfd, oldPath, newDirfd, newPath, flags);
+    try {
+      return ops.renameat(this.#submit, options, oldDirfd, oldPath, newDirfd, newPath, flags);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** mkdirat(2). */
   mkdirat(dirfd: number, path: string, mode = 0o755, options?: OpOptions): Promise<number> {
-    return ops.mkdirat(this.#submit, options, dirfd, path, mode);
+    try {
+      return ops.mkdirat(this.#submit, options, dirfd, path, mode);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** symlinkat(2): creates `linkPath` (relative to `newDirfd`) pointing at `target`. */
   symlinkat(target: string, newDirfd: number, linkPath: string, options?: OpOptions): Promise<number> {
-    return ops.symlinkat(this.#submit, options, target, newDirfd, linkPath);
+    try {
+      return ops.symlinkat(this.#submit, options, target, newDirfd, linkPath);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** linkat(2). */
   linkat(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags = 0, options?: OpOptions): Promise<number> {
-    return ops.linkat(this.#submit, options, oldDirfd, oldPath, newDirfd, newPath, flags);
+    try {
+      return ops.linkat(this.#submit, options, oldDirfd, oldPath, newDirfd, newPath, flags);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -209,7 +290,11 @@ export class Ring extends RingCore {
    * Aborting its signal removes it (TIMEOUT_REMOVE).
    */
   timeout(ms: number, options?: TimeoutOptions): Promise<number> {
-    return ops.timeout(this.#submit, options, ms, options?.count ?? 0, options?.absolute === true);
+    try {
+      return ops.timeout(this.#submit, options, ms, options?.count ?? 0, options?.absolute === true);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -232,22 +317,38 @@ export class Ring extends RingCore {
    * (POLLIN, ...). Aborting its signal removes it (POLL_REMOVE).
    */
   pollAdd(fd: number, events: number, options?: OpOptions): Promise<number> {
-    return ops.pollAdd(this.#submit, options, fd, events);
+    try {
+      return ops.pollAdd(this.#submit, options, fd, events);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** splice(2): moves `length` bytes between two fds, one of them a pipe; offsets -1 for pipes. */
   splice(fdIn: number, offIn: number, fdOut: number, offOut: number, length: number, flags = 0, options?: OpOptions): Promise<number> {
-    return ops.splice(this.#submit, options, fdIn, offIn, fdOut, offOut, length, flags);
+    try {
+      return ops.splice(this.#submit, options, fdIn, offIn, fdOut, offOut, length, flags);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** tee(2): duplicates `length` bytes from one pipe to another. */
   tee(fdIn: number, fdOut: number, length: number, flags = 0, options?: OpOptions): Promise<number> {
-    return ops.tee(this.#submit, options, fdIn, fdOut, length, flags);
+    try {
+      return ops.tee(this.#submit, options, fdIn, fdOut, length, flags);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** accept4(2) on a listening socket: resolves with the connection's fd. */
   accept(fd: number, flags = SOCK_CLOEXEC, options?: OpOptions): Promise<number> {
-    return ops.accept(this.#submit, options, fd, flags);
+    try {
+      return ops.accept(this.#submit, options, fd, flags);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -261,12 +362,20 @@ export class Ring extends RingCore {
 
   /** connect(2) to a sockaddr (see src/net). */
   connect(fd: number, sockaddr: Uint8Array, subject = `socket fd ${fd}`, options?: OpOptions): Promise<number> {
-    return ops.connect(this.#submit, options, fd, sockaddr, subject);
+    try {
+      return ops.connect(this.#submit, options, fd, sockaddr, subject);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** recv(2): resolves with the bytes received, 0 at end of stream. */
   recv(fd: number, buffer: ArrayBufferView, length: number = buffer.byteLength, flags = 0, options?: OpOptions): Promise<number> {
-    return ops.recv(this.#submit, options, fd, buffer, length, flags);
+    try {
+      return ops.recv(this.#submit, options, fd, buffer, length, flags);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -285,12 +394,20 @@ export class Ring extends RingCore {
 
   /** send(2): resolves with the bytes sent (MSG_NOSIGNAL is always added). */
   send(fd: number, buffer: ArrayBufferView, length: number = buffer.byteLength, flags = 0, options?: OpOptions): Promise<number> {
-    return ops.send(this.#submit, options, fd, buffer, length, flags | MSG_NOSIGNAL);
+    try {
+      return ops.send(this.#submit, options, fd, buffer, length, flags | MSG_NOSIGNAL);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** sendmsg(2) of several buffers at once (MSG_NOSIGNAL is always added). */
   sendmsg(fd: number, buffers: readonly ArrayBufferView[], flags = 0, options?: OpOptions): Promise<number> {
-    return ops.sendmsg(this.#submit, options, fd, buffers, flags | MSG_NOSIGNAL);
+    try {
+      return ops.sendmsg(this.#submit, options, fd, buffers, flags | MSG_NOSIGNAL);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -317,7 +434,11 @@ export class Ring extends RingCore {
 
   /** shutdown(2). */
   shutdown(fd: number, how: number, options?: OpOptions): Promise<number> {
-    return ops.shutdown(this.#submit, options, fd, how);
+    try {
+      return ops.shutdown(this.#submit, options, fd, how);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** A sink that queues a multishot op with `handler`. */
@@ -359,21 +480,21 @@ export class Ring extends RingCore {
   registerFiles(fds: readonly number[]): void {
     this.assertOpen("io_uring_register");
     const table = Int32Array.from(fds);
-    checkNegative(
-      liburing().symbols.io_uring_register(this.fd, IORING_REGISTER_FILES, viewAddress(table), table.length),
-      "io_uring_register",
-      { subject: `IORING_REGISTER_FILES, ${fds.length} files` },
-    );
+    const r = liburing().symbols.io_uring_register(this.fd, IORING_REGISTER_FILES, viewAddress(table), table.length);
+    checkNegative(r, "io_uring_register", {
+      subject: `IORING_REGISTER_FILES, ${fds.length} files`,
+      hint: r === -16 ? "files are already registered: call unregisterFiles() first" : undefined,
+    });
   }
 
   /** Unregisters the files of registerFiles(). */
   unregisterFiles(): void {
     this.assertOpen("io_uring_register");
-    checkNegative(
-      liburing().symbols.io_uring_register(this.fd, IORING_UNREGISTER_FILES, 0, 0),
-      "io_uring_register",
-      { subject: "IORING_UNREGISTER_FILES" },
-    );
+    const r = liburing().symbols.io_uring_register(this.fd, IORING_UNREGISTER_FILES, 0, 0);
+    checkNegative(r, "io_uring_register", {
+      subject: "IORING_UNREGISTER_FILES",
+      hint: r === -6 ? "no files are registered: call registerFiles() first" : undefined,
+    });
   }
 
   /** Timeouts are removed with TIMEOUT_REMOVE and polls with POLL_REMOVE; the rest with ASYNC_CANCEL. */

@@ -1,0 +1,312 @@
+/**
+ * BpfObject: a BPF object file (the ELF that `clang -target bpf` writes),
+ * opened and loaded through libbpf.so.1.
+ *
+ * `BpfObject.open()` parses the ELF (no kernel involved) and lists its
+ * programs and maps; `load()` creates the maps, does the CO-RE relocations
+ * against the kernel's BTF and runs the verifier on each program. A rejected
+ * program is a KernelError whose `log` holds the verifier's log.
+ *
+ * @module
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { runtime } from "../../ffi/runtime/mod.ts";
+import { ERRNO } from "../../ffi/structs/errno.ts";
+import { bpf_object_open_opts } from "../../ffi/structs/libbpf.ts";
+import { KernelError } from "../errors.ts";
+import { cString, libbpf } from "../native.ts";
+import { checkLibbpf, checkPointer, libbpfError, stableBytes } from "./libbpf_call.ts";
+import { BpfMap, type Lifetime, type MapCodecs } from "./map.ts";
+import { BpfProgram } from "./program.ts";
+
+/** Options of {@link BpfObject.open}. */
+export interface BpfObjectOptions {
+  /**
+   * A bpffs directory for the object's maps. Each map is pinned there under
+   * its own name when loaded, or, when a compatible map is already pinned
+   * there, that one is reused: state survives the process and is shared.
+   */
+  readonly pinRoot?: string;
+  /** The object's name (default: the file name, or "kernelkit" for bytes). */
+  readonly name?: string;
+  /** Room for the verifier log of a rejected program (default 1 MiB; the tail is kept). */
+  readonly logSize?: number;
+}
+
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+
+function notElf(subject: string): KernelError {
+  return new KernelError({
+    errno: ERRNO.ENOEXEC,
+    syscall: "bpf_object__open",
+    message: `${subject} is not an ELF object file`,
+    hint: "pass a BPF object compiled with `clang -O2 -g -target bpf -c prog.bpf.c -o prog.bpf.o`",
+  });
+}
+
+/**
+ * A BPF object file and, once loaded, its programs and maps in the kernel.
+ *
+ * Close it (or `using` it) to unload: programs and maps go away with their
+ * last reference, but an attached link or a pin keeps them alive past
+ * `close()` and past the process.
+ */
+export class BpfObject {
+  /** The object's name (libbpf's, from the file name unless given). */
+  readonly name: string;
+  /** The names of its programs (function names). */
+  readonly programNames: readonly string[];
+  /** The names of its maps, including libbpf's internal ones (".rodata", ".bss"). */
+  readonly mapNames: readonly string[];
+  #obj: number;
+  #loaded = false;
+  readonly #lifetime: Lifetime = { closed: false };
+  readonly #log: Uint8Array;
+  readonly #keep: unknown[];
+  readonly #programs = new Map<string, BpfProgram>();
+
+  private constructor(obj: number, log: Uint8Array, keep: unknown[]) {
+    this.#obj = obj;
+    this.#log = log;
+    this.#keep = keep;
+    const lib = libbpf().symbols;
+    const rt = runtime();
+    this.name = rt.cstring(lib.bpf_object__name(obj));
+    const progs: string[] = [];
+    for (let p = lib.bpf_object__next_program(obj, 0); p !== 0; p = lib.bpf_object__next_program(obj, p)) {
+      progs.push(rt.cstring(lib.bpf_program__name(p)));
+    }
+    const maps: string[] = [];
+    for (let m = lib.bpf_object__next_map(obj, 0); m !== 0; m = lib.bpf_object__next_map(obj, m)) {
+      maps.push(rt.cstring(lib.bpf_map__name(m)));
+    }
+    this.programNames = progs;
+    this.mapNames = maps;
+    registry.register(this, obj, this);
+  }
+
+  /**
+   * Opens a BPF object from a file path or from the bytes of one. Nothing is
+   * loaded into the kernel yet; call {@link load}. A file that isn't ELF, or
+   * not a BPF object, is a KernelError with code ENOEXEC.
+   */
+  static open(source: string | Uint8Array, options: BpfObjectOptions = {}): BpfObject {
+    const lib = libbpf().symbols;
+    const rt = runtime();
+    const subject = typeof source === "string" ? source : `${source.length} bytes`;
+    let bytes: Uint8Array;
+    if (typeof source === "string") {
+      if (!existsSync(source)) {
+        throw new KernelError({ errno: ERRNO.ENOENT, syscall: "bpf_object__open_file", subject: source });
+      }
+      bytes = readFileSync(source);
+    } else bytes = source;
+    if (bytes.length < 4 || ELF_MAGIC.some((b, i) => bytes[i] !== b)) throw notElf(subject);
+
+    const log = stableBytes(options.logSize ?? 1 << 20);
+    const name = options.name ??
+      (typeof source === "string"
+        ? source.slice(source.lastIndexOf("/") + 1).replace(/\.(bpf\.)?o$/, "")
+        : "kernelkit");
+    const nameBytes = stableBytes(name.length * 3 + 1);
+    nameBytes.set(new TextEncoder().encode(name));
+    const opts = bpf_object_open_opts.alloc();
+    const v = new DataView(opts.buffer);
+    const w = (f: string, x: number) => bpf_object_open_opts.write(v, 0, f, x);
+    w("sz", opts.length);
+    w("object_name", rt.addressOf(nameBytes));
+    w("kernel_log_buf", rt.addressOf(log));
+    w("kernel_log_size", log.length);
+    w("kernel_log_level", 0); // libbpf retries a failed load with level 1 into this buffer
+
+    // libbpf may keep pointing into the ELF image until load; keep a stable copy.
+    const image = stableBytes(bytes.length);
+    image.set(bytes);
+    const obj = checkPointer(lib.bpf_object__open_mem(image, image.length, opts), "bpf_object__open_mem", {
+      subject,
+      hint: "check that it is a BPF object built by `clang -target bpf` (with -g for BTF)",
+    });
+    const object = new BpfObject(obj, log, [image, nameBytes, opts]);
+    if (options.pinRoot) object.#setPinRoot(options.pinRoot);
+    return object;
+  }
+
+  #setPinRoot(root: string): void {
+    const lib = libbpf().symbols;
+    const rt = runtime();
+    mkdirSync(root, { recursive: true });
+    for (
+      let m = lib.bpf_object__next_map(this.#obj, 0);
+      m !== 0;
+      m = lib.bpf_object__next_map(this.#obj, m)
+    ) {
+      if (lib.bpf_map__is_internal(m)) continue;
+      const name = rt.cstring(lib.bpf_map__name(m));
+      checkLibbpf(lib.bpf_map__set_pin_path(m, cString(`${root}/${name}`)), "bpf_map__set_pin_path", {
+        subject: `${root}/${name}`,
+      });
+    }
+  }
+
+  #handle(): number {
+    if (this.#obj === 0) {
+      throw new KernelError({
+        errno: ERRNO.EBADF,
+        syscall: "bpf_object",
+        message: `BPF object "${this.name}" is closed`,
+      });
+    }
+    return this.#obj;
+  }
+
+  /** True once {@link load} has succeeded. */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /**
+   * Creates the maps and verifies and loads every program. A rejected program
+   * throws a KernelError whose `log` is the verifier's log and whose message
+   * ends with its last lines. Loading twice is harmless.
+   */
+  load(): this {
+    const obj = this.#handle();
+    if (this.#loaded) return this;
+    this.#log.fill(0, 0, 4);
+    const ret = libbpf().symbols.bpf_object__load(obj);
+    if (ret < 0) throw this.#loadError(-ret);
+    this.#loaded = true;
+    return this;
+  }
+
+  #loadError(err: number): KernelError {
+    const end = this.#log.indexOf(0);
+    const log = new TextDecoder().decode(this.#log.subarray(0, end < 0 ? this.#log.length : end)).trimEnd();
+    const failed = this.#failedProgram();
+    if (log.length === 0 || err === ERRNO.EPERM) {
+      return libbpfError(err, "bpf_object__load", {
+        subject: this.name,
+        log: log || undefined,
+        hint: err === ERRNO.EPERM
+          ? "run as root, or grant CAP_BPF and CAP_NET_ADMIN (XDP and tc programs need both; older kernels need CAP_SYS_ADMIN)"
+          : undefined,
+      });
+    }
+    // The verifier's last lines say why; its closing statistics ("processed N insns ...") don't.
+    const lines = log.split("\n").filter((l) =>
+      l.trim() && !/^(processed \d+ insns|verification time)/.test(l)
+    );
+    const tail = lines.slice(-2).join(" | ");
+    const what = failed ? `program "${failed}" of ${this.name}` : this.name;
+    return libbpfError(err, "bpf_object__load", {
+      subject: this.name,
+      log,
+      message: `the BPF verifier rejected ${what}: ${tail}`,
+      hint:
+        "the full verifier log is in the error's `log` property; every packet access needs a bounds check against data_end first",
+    });
+  }
+
+  /** The first program without an fd after a failed load: libbpf stops at the one that failed. */
+  #failedProgram(): string | undefined {
+    const lib = libbpf().symbols;
+    for (
+      let p = lib.bpf_object__next_program(this.#obj, 0);
+      p !== 0;
+      p = lib.bpf_object__next_program(this.#obj, p)
+    ) {
+      if (lib.bpf_program__fd(p) < 0) return runtime().cstring(lib.bpf_program__name(p));
+    }
+    return undefined;
+  }
+
+  #requireLoaded(what: string): number {
+    const obj = this.#handle();
+    if (!this.#loaded) {
+      throw new KernelError({
+        errno: ERRNO.EBADF,
+        syscall: "bpf_object",
+        message: `BPF object "${this.name}" is not loaded yet, so ${what} has no fd`,
+        hint: "call load() first",
+      });
+    }
+    return obj;
+  }
+
+  /** The loaded program with this function name; throws ENOENT listing the names there are. */
+  program(name: string): BpfProgram {
+    const obj = this.#requireLoaded(`program "${name}"`);
+    const hit = this.#programs.get(name);
+    if (hit) return hit;
+    const lib = libbpf().symbols;
+    const p = lib.bpf_object__find_program_by_name(obj, cString(name));
+    if (p === 0) {
+      throw new KernelError({
+        errno: ERRNO.ENOENT,
+        syscall: "bpf_object__find_program_by_name",
+        message: `BPF object "${this.name}" has no program "${name}"`,
+        hint: `its programs are ${this.programNames.join(", ") || "none"}`,
+      });
+    }
+    const prog = new BpfProgram(
+      name,
+      runtime().cstring(lib.bpf_program__section_name(p)),
+      checkLibbpf(lib.bpf_program__fd(p), "bpf_program__fd", { subject: name }),
+      this.#lifetime,
+    );
+    this.#programs.set(name, prog);
+    return prog;
+  }
+
+  /** Every loaded program. */
+  get programs(): BpfProgram[] {
+    return this.programNames.map((n) => this.program(n));
+  }
+
+  /**
+   * The loaded map with this name, with typed keys and values (raw bytes when
+   * no codecs are given). It is usable until the object is closed.
+   */
+  map<K = Uint8Array, V = Uint8Array>(name: string, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
+    const obj = this.#requireLoaded(`map "${name}"`);
+    const lib = libbpf().symbols;
+    const m = lib.bpf_object__find_map_by_name(obj, cString(name));
+    if (m === 0) {
+      throw new KernelError({
+        errno: ERRNO.ENOENT,
+        syscall: "bpf_object__find_map_by_name",
+        message: `BPF object "${this.name}" has no map "${name}"`,
+        hint: `its maps are ${this.mapNames.join(", ") || "none"}`,
+      });
+    }
+    const fd = checkLibbpf(lib.bpf_map__fd(m), "bpf_map__fd", { subject: name });
+    return new BpfMap(fd, codecs, { owned: false, lifetime: this.#lifetime });
+  }
+
+  /**
+   * Unloads: closes the object's program and map fds. Attached links and pins
+   * keep what they refer to alive. Closing twice is harmless; using a program
+   * or map of a closed object throws EBADF.
+   */
+  close(): void {
+    if (this.#obj === 0) return;
+    registry.unregister(this);
+    this.#lifetime.closed = true;
+    libbpf().symbols.bpf_object__close(this.#obj);
+    this.#obj = 0;
+    this.#keep.length = 0;
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+const registry = new FinalizationRegistry<number>((obj) => {
+  try {
+    libbpf().symbols.bpf_object__close(obj);
+  } catch {
+    // Best effort: the backstop must never throw.
+  }
+});
