@@ -7,6 +7,7 @@
  */
 import { ERRNO } from "../../ffi/structs/errno.ts";
 import { KernelError } from "../errors.ts";
+import { formatIp, parseV4, parseV6 } from "../net/address.ts";
 import type { Codec } from "./codec.ts";
 
 /** An address range: family, network address bytes (host bits cleared) and prefix length. */
@@ -27,58 +28,6 @@ function invalid(text: string, why: string): KernelError {
     hint:
       "write an IPv4 or IPv6 address with an optional prefix length, such as 203.0.113.0/24, 198.51.100.7 or 2001:db8::/32",
   });
-}
-
-function parseV4(s: string): Uint8Array | string {
-  const parts = s.split(".");
-  if (parts.length !== 4) return "an IPv4 address has four dot-separated numbers";
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    if (!/^\d{1,3}$/.test(parts[i])) return `"${parts[i]}" is not a number from 0 to 255`;
-    const n = Number(parts[i]);
-    if (n > 255) return `${n} is more than 255`;
-    out[i] = n;
-  }
-  return out;
-}
-
-function parseV6(s: string): Uint8Array | string {
-  const out = new Uint8Array(16);
-  const halves = s.split("::");
-  if (halves.length > 2) return `"::" may appear only once`;
-  const groups = (part: string): string[] => (part === "" ? [] : part.split(":"));
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const words: number[] = [];
-  const take = (list: string[], into: number[]): string | undefined => {
-    for (let i = 0; i < list.length; i++) {
-      const g = list[i];
-      if (i === list.length - 1 && g.includes(".")) {
-        const v4 = parseV4(g);
-        if (typeof v4 === "string") return v4;
-        into.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) into.push(parseInt(g, 16));
-      else return `"${g}" is not a group of 1 to 4 hex digits`;
-    }
-    return undefined;
-  };
-  const headWords: number[] = [];
-  const tailWords: number[] = [];
-  const e1 = take(head, headWords) ?? take(tail, tailWords);
-  if (e1) return e1;
-  if (halves.length === 1) {
-    if (headWords.length !== 8) return 'an IPv6 address has eight groups, or "::"';
-    words.push(...headWords);
-  } else {
-    const missing = 8 - headWords.length - tailWords.length;
-    if (missing < 1) return 'too many groups around "::"';
-    words.push(...headWords, ...new Array<number>(missing).fill(0), ...tailWords);
-  }
-  words.forEach((w, i) => {
-    out[i * 2] = w >> 8;
-    out[i * 2 + 1] = w & 0xff;
-  });
-  return out;
 }
 
 /**
@@ -111,20 +60,7 @@ export function formatCidr(cidr: Cidr): string {
 
 /** The text of a 4- or 16-byte address; IPv6 in RFC 5952 form (longest zero run as "::"). */
 export function formatAddress(address: Uint8Array): string {
-  if (address.length === 4) return Array.from(address).join(".");
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((address[i] << 8) | address[i + 1]);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(":");
-  if (best < 0) return hex(words);
-  return `${hex(words.slice(0, best))}::${hex(words.slice(best + bestLen))}`;
+  return formatIp(address);
 }
 
 /** True when `address` (4 or 16 bytes) lies in `cidr`. */
