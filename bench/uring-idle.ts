@@ -20,7 +20,7 @@
  *   deno run -A bench/uring-idle.ts
  */
 import { execFileSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -123,6 +123,8 @@ async function baselineRound(ms: number): Promise<number> {
 async function main(): Promise<void> {
   const g = globalThis as unknown as { Bun?: { version: string }; Deno?: typeof Deno };
   const rt = g.Bun ? `bun ${g.Bun.version}` : g.Deno ? `deno ${g.Deno.version.deno}` : `node ${process.version}`;
+  const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+  const loadBefore = loadavg();
 
   // Idle CPU, alternating the modes.
   const idle: number[] = [];
@@ -211,7 +213,7 @@ async function main(): Promise<void> {
   const busyMedian = median(busy);
   const wakeE = median(latencies.eventfd);
   const wakeB = median(latencies.busy);
-  console.log(`idle CPU and wake-up latency: ${rt}`);
+  console.log(`idle CPU and wake-up latency: ${rt}; load average ${loadBefore} before, ${loadavg()} after`);
   console.log("");
   console.log(`Idle: one pending ${IDLE_MS} ms timeout, CPU over the last ${IDLE_MS - SETTLE_MS} ms (all threads), ${IDLE_ROUNDS} rounds`);
   console.log("");

@@ -14,13 +14,13 @@
  *   deno run -A bench/uring-nop.ts
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { Ring } from "../src/mod.ts";
 
-const ROUNDS = 5;
+const ROUNDS = 7;
 const ROUND_MS = 400;
 const WARMUP_MS = 300;
 const ENTRIES = 256;
@@ -170,7 +170,11 @@ interface Row {
   readonly peerRounds: number[];
 }
 
+/** The 1-minute load average: the machine may be shared, and wall-clock rates show it. */
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+
 const rt = runtimeInfo();
+const loadBefore = loadavg();
 const dir = mkdtempSync(join(tmpdir(), "kernelkit-bench-nop-"));
 const rows: Row[] = [];
 try {
@@ -235,7 +239,10 @@ try {
 }
 
 const mops = (x: number) => (x / 1e6).toFixed(2);
-console.log(`io_uring NOP: ${rt.name} ${rt.version}, ${ROUNDS} rounds of ${ROUND_MS} ms each side, medians (Mops/s)`);
+console.log(
+  `io_uring NOP: ${rt.name} ${rt.version}, ${ROUNDS} rounds of ${ROUND_MS} ms each side, medians (Mops/s); ` +
+    `load average ${loadBefore} before, ${loadavg()} after`,
+);
 console.log("");
 console.log("| what | kernelkit | peer | peer Mops/s | ratio | target | |");
 console.log("|---|---:|---|---:|---:|---:|---|");

@@ -16,7 +16,17 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";
-import { closeSync, fsyncSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { open as openPromise } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,8 +37,8 @@ const FILE_SIZE = 1 << 30;
 const BLOCK = 4096;
 const BLOCKS = FILE_SIZE / BLOCK;
 const QD = 32;
-const ROUNDS = 5;
-const ROUND_MS = 600;
+const ROUNDS = 7;
+const ROUND_MS = 500;
 const WARMUP_MS = 300;
 const O_RDONLY = 0;
 
@@ -163,6 +173,10 @@ interface Side {
   readonly results: number[];
 }
 
+/** The 1-minute load average: the machine may be shared, and wall-clock rates show it. */
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+const loadBefore = loadavg();
+
 const dir = mkdtempSync(join(tmpdir(), "kernelkit-bench-read-"));
 const path = join(dir, "data.bin");
 const sides: Side[] = [];
@@ -277,7 +291,8 @@ const ids: Record<string, string> = {
 const k = (x: number) => (x / 1e3).toFixed(0);
 console.log(
   `random 4 KiB reads, 1 GiB page-cached file, QD ${QD}: ${rt.name} ${rt.version}; ` +
-    `${ROUNDS} rounds of ${ROUND_MS} ms per side, medians (file made and cached in ${(prepMs / 1000).toFixed(1)} s)`,
+    `${ROUNDS} rounds of ${ROUND_MS} ms per side, medians (file made and cached in ${(prepMs / 1000).toFixed(1)} s); ` +
+    `load average ${loadBefore} before, ${loadavg()} after`,
 );
 console.log("");
 console.log("| side | kreads/s | kernelkit ÷ side | target | |");

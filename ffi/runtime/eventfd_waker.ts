@@ -2,47 +2,61 @@
  * Waiting for an eventfd without blocking the JS thread and without burning
  * CPU, the same way in Bun and Deno.
  *
- * A worker thread (node:worker_threads, in both runtimes) blocks in read(eventfd) through FFI and wakes the main thread with
- * Atomics.notify on a SharedArrayBuffer, which the main thread awaits with
- * Atomics.waitAsync. Measured here: a few µs median wake-up, and an idle
- * worker parked in Atomics.wait costs no CPU.
+ * A worker thread (node:worker_threads, in both runtimes) blocks in
+ * read(eventfd) through FFI and wakes the main thread with Atomics.notify on a
+ * SharedArrayBuffer, which the main thread awaits with Atomics.waitAsync.
+ * Measured here: tens of µs median wake-up, and an idle worker parked in
+ * Atomics.wait costs no CPU.
  *
- * A worker blocked in read() outlives terminate(), so close() sets the stop
- * flag and writes the eventfd first.
+ * Each waker owns its eventfd and its worker for the life of the process:
+ * release() parks it in a pool for the next ring instead of ending it,
+ * because tearing down a worker thread that had made many FFI calls crashed
+ * Bun 1.4. Parked workers are unref'ed and never keep the process alive.
  *
  * @module
  */
 import { Worker } from "node:worker_threads";
 import type { Libc } from "../libc.ts";
+import { EFD_CLOEXEC } from "../structs/eventfd.ts";
 import { runtime } from "./mod.ts";
 
 const GENERATION = 0;
 const ARMED = 1;
-const STOP = 2;
 
+
+const pool: EventfdWaker[] = [];
 
 /** A wake-up source: "call me when the eventfd may have been written". */
 export class EventfdWaker {
+  /** The eventfd the worker reads; register it with the ring (IORING_REGISTER_EVENTFD). */
+  readonly eventfd: number;
   readonly #state = new Int32Array(new SharedArrayBuffer(16));
   readonly #worker: Worker;
   readonly #libc: Libc;
-  readonly #eventfd: number;
   readonly #one = new BigUint64Array([1n]);
-  #closed = false;
+  #inUse = true;
 
-  /**
-   * Starts the worker for `eventfd`, which must stay open until close().
-   * `libc` is the library the worker opens too.
-   */
-  constructor(libc: Libc, eventfd: number) {
+  private constructor(libc: Libc, eventfd: number) {
     this.#libc = libc;
-    this.#eventfd = eventfd;
+    this.eventfd = eventfd;
     this.#worker = new Worker(new URL("./eventfd_worker.ts", import.meta.url), {
       workerData: { shared: this.#state.buffer, eventfd, libc: libc.opened },
     });
-    // node:worker_threads (in both runtimes) can unref a worker, so an idle
-    // waker never keeps the process alive; it is ref'ed only while awaited.
     this.#worker.unref();
+  }
+
+  /**
+   * A waker from the pool, or a new one (a new eventfd and worker). Returns
+   * null when the eventfd can't be made (the caller reads errno).
+   */
+  static acquire(libc: Libc): EventfdWaker | null {
+    const reused = pool.pop();
+    if (reused) {
+      reused.#inUse = true;
+      return reused;
+    }
+    const efd = libc.symbols.eventfd(0, EFD_CLOEXEC);
+    return efd < 0 ? null : new EventfdWaker(libc, efd);
   }
 
   /**
@@ -58,7 +72,7 @@ export class EventfdWaker {
    * (at once if it already has). Keeps the process alive while pending.
    */
   wait(seen: number): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    if (!this.#inUse) return Promise.resolve();
     if (Atomics.exchange(this.#state, ARMED, 1) === 0) Atomics.notify(this.#state, ARMED);
     const r = Atomics.waitAsync(this.#state, GENERATION, seen);
     if (!r.async) return Promise.resolve();
@@ -74,17 +88,18 @@ export class EventfdWaker {
     this.#worker.unref();
   }
 
-  /** Ends the worker. Harmless when called twice. The eventfd stays open; the caller closes it after. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    Atomics.store(this.#state, STOP, 1);
-    Atomics.notify(this.#state, ARMED);
-    // Unblock a read() in progress; the worker sees STOP and exits.
-    this.#libc.symbols.write(this.#eventfd, runtime().addressOf(this.#one), 8);
-    // Release anyone awaiting wait().
+  /**
+   * Gives the waker back to the pool: disarms it and kicks the worker out of
+   * read() so it parks. Harmless twice. Its eventfd stays open for reuse.
+   */
+  release(): void {
+    if (!this.#inUse) return;
+    this.#inUse = false;
+    this.disarm();
+    this.#libc.symbols.write(this.eventfd, runtime().addressOf(this.#one), 8);
+    // Wake anyone still awaiting wait().
     Atomics.add(this.#state, GENERATION, 1);
     Atomics.notify(this.#state, GENERATION);
-    this.#worker.terminate();
+    pool.push(this);
   }
 }

@@ -13,7 +13,6 @@
 import { setImmediate } from "node:timers";
 import { EventfdWaker } from "../../ffi/runtime/eventfd_waker.ts";
 import { runtime } from "../../ffi/runtime/mod.ts";
-import { EFD_CLOEXEC } from "../../ffi/structs/eventfd.ts";
 import {
   IORING_ASYNC_CANCEL_ALL,
   IORING_ASYNC_CANCEL_ANY,
@@ -120,14 +119,13 @@ const abandoned = new Set<unknown>();
 
 interface Teardown {
   fd: number;
-  eventfd: number;
   unmap: () => void;
   waker: EventfdWaker | undefined;
 }
 
 function teardown(t: Teardown): void {
-  t.waker?.close();
-  if (t.eventfd >= 0) sys().close(t.eventfd);
+  // Closing the ring fd drops its eventfd registration; the waker goes back to the pool.
+  t.waker?.release();
   t.unmap();
   sys().close(t.fd);
 }
@@ -199,7 +197,6 @@ export class RingCore {
   #closed = false;
   #closing = false;
   #waker: EventfdWaker | undefined;
-  #eventfd = -1;
   readonly #flushBound = () => this.#flush();
   readonly #onWakeBound = () => this.#onWake();
 
@@ -252,7 +249,7 @@ export class RingCore {
     this.#busy = options.poll === "busy";
     this.#tail = mem.sq[mem.sqTail];
     this.#sqHead = mem.sq[mem.sqHead];
-    this.#teardown = { fd, eventfd: -1, unmap: mem.unmap, waker: undefined };
+    this.#teardown = { fd, unmap: mem.unmap, waker: undefined };
     this.#supported = new Uint8Array(256);
     try {
       for (const op of probeOpcodes(fd)) if (op.supported) this.#supported[op.opcode] = 1;
@@ -752,19 +749,18 @@ export class RingCore {
   }
 
   #startWaker(): EventfdWaker {
-    const efd = check(sys().eventfd(0, EFD_CLOEXEC), "eventfd");
-    const arg = new Int32Array([efd]);
+    const waker = EventfdWaker.acquire(libc());
+    if (!waker) check(-1, "eventfd", { subject: "the ring's completion waker" });
+    const arg = new Int32Array([waker!.eventfd]);
     const r = liburing().symbols.io_uring_register(this.fd, IORING_REGISTER_EVENTFD, runtime().addressOf(arg), 1);
     if (r < 0) {
-      sys().close(efd);
+      waker!.release();
       throw new KernelError({ errno: -r, syscall: "io_uring_register", subject: "IORING_REGISTER_EVENTFD" });
     }
-    this.#eventfd = efd;
-    this.#teardown.eventfd = efd;
-    const waker = new EventfdWaker(libc(), efd);
-    this.#teardown.waker = waker;
-    return waker;
+    this.#teardown.waker = waker!;
+    return waker!;
   }
+
 
   #onWake(): void {
     this.#waiting = false;

@@ -1,11 +1,11 @@
 /**
- * Helpers for the io_uring tests: temporary directories, pipes, fd and RSS
- * counts, and KernelError assertions.
+ * Helpers for the io_uring tests: temporary directories, pipes, test data,
+ * and KernelError assertions.
  *
  * @module
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KernelError } from "../../src/errors.ts";
@@ -46,16 +46,6 @@ export function closeFds(...fds: number[]): void {
 /** True when `fd` is open in this process. */
 export function fdOpen(fd: number): boolean {
   return existsSync(`/proc/self/fd/${fd}`);
-}
-
-/** How many fds this process has open. */
-export function openFdCount(): number {
-  return readdirSync("/proc/self/fd").length;
-}
-
-/** This process's resident set size in bytes (VmRSS). */
-export function rssBytes(): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024;
 }
 
 /** Bytes 0..n-1 of a fixed pseudo-random sequence (xorshift32 from `seed`). */
@@ -130,17 +120,6 @@ export function monotonicMs(): number | null {
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/**
- * Waits (up to `ms`) until this process has at most `max` fds open, and
- * returns the count. Worker threads give back their runtime's own fds
- * asynchronously after a ring's close().
- */
-export async function fdCountSettled(max: number, ms = 3000): Promise<number> {
-  const deadline = performance.now() + ms;
-  while (openFdCount() > max && performance.now() < deadline) await sleep(20);
-  return openFdCount();
 }
 
 /**
