@@ -42,7 +42,7 @@ for (const hostname of ["127.0.0.1", "::1"]) {
 
 test("multishot recv into provided buffers reassembles a stream larger than the buffers", async () => {
   using ring = new Ring();
-  using group = new ProvidedBuffers(ring.fd, { count: 4, size: 64, group: 3 });
+  using group = new ProvidedBuffers(ring, { count: 4, size: 64, group: 3 });
   using listener = listen({ hostname: "127.0.0.1", port: 0, ring });
   const received = new Promise<{ text: string; ids: Set<number> }>((resolve) => {
     listener.serve((s) => {

@@ -133,7 +133,7 @@ test("closed ring: every method throws or rejects EBADF with a hint, and nothing
   const registered = new Uint8Array(16);
   // So that readFixed/writeFixed get past their "is it registered" check to the closed ring.
   ring.registerBuffers([registered]);
-  const group = new ProvidedBuffers(ring.fd, { count: 4, size: 64, group: 1 });
+  const group = new ProvidedBuffers(ring, { count: 4, size: 64, group: 1 });
   group.close();
   ring.close();
   const calls = closedCalls(ring, group, registered);

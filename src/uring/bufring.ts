@@ -30,6 +30,14 @@ export interface ProvidedBuffersOptions {
   readonly group: number;
 }
 
+/** The ring a group belongs to: its fd, and whether it has been closed. */
+export interface RingHandle {
+  /** The io_uring fd. */
+  readonly fd: number;
+  /** True once the ring is closed. */
+  readonly closed: boolean;
+}
+
 const TAIL = io_uring_buf_ring.offsetof("tail");
 const writeAddr = io_uring_buf.writer("addr");
 const writeLen = io_uring_buf.writer("len");
@@ -43,7 +51,7 @@ export class ProvidedBuffers {
   readonly count: number;
   /** Bytes per buffer. */
   readonly size: number;
-  readonly #ringFd: number;
+  readonly #ring: RingHandle;
   readonly #entries: Mapping;
   readonly #data: Mapping;
   readonly #view: DataView;
@@ -52,8 +60,9 @@ export class ProvidedBuffers {
   #next: number;
   #closed = false;
 
-  /** Maps the ring and the buffers and registers them with the io_uring `ringFd`. */
-  constructor(ringFd: number, options: ProvidedBuffersOptions) {
+  /** Maps the ring and the buffers and registers them with `ring` (a Ring). */
+  constructor(ring: RingHandle, options: ProvidedBuffersOptions) {
+    const ringFd = ring.fd;
     const { count, size, group } = options;
     if (!Number.isInteger(count) || count < 1 || count > 32768 || (count & (count - 1)) !== 0) {
       throw new KernelError({ errno: 22, syscall: "io_uring_register", subject: `IORING_REGISTER_PBUF_RING, ${count} buffers`, hint: "count must be a power of two from 1 to 32768" });
@@ -61,7 +70,7 @@ export class ProvidedBuffers {
     if (!Number.isInteger(size) || size < 1 || !Number.isInteger(group) || group < 0 || group > 0xffff) {
       throw new KernelError({ errno: 22, syscall: "io_uring_register", subject: `IORING_REGISTER_PBUF_RING, size ${size}, group ${group}`, hint: "size must be a positive integer and group 0 to 65535" });
     }
-    this.#ringFd = ringFd;
+    this.#ring = ring;
     this.group = group;
     this.count = count;
     this.size = size;
@@ -124,8 +133,10 @@ export class ProvidedBuffers {
     this.#closed = true;
     const reg = io_uring_buf_reg.alloc();
     io_uring_buf_reg.write(new DataView(reg.buffer), 0, "bgid", this.group);
-    // The ring may already be closed, which unregistered the group with it.
-    liburing().symbols.io_uring_register(this.#ringFd, IORING_UNREGISTER_PBUF_RING, viewAddress(reg), 1);
+    // A closed ring took the group with it, and its fd number may now be another ring's.
+    if (!this.#ring.closed) {
+      liburing().symbols.io_uring_register(this.#ring.fd, IORING_UNREGISTER_PBUF_RING, viewAddress(reg), 1);
+    }
     this.#entries.close();
     this.#data.close();
   }

@@ -808,7 +808,7 @@ export class RingCore {
 
   /**
    * Batch API: reaps the CQ and returns the batch completions since the last
-   * call. The array and its objects are reused by the next call.
+   * call. The Completion objects are reused by the next call: copy what you keep.
    */
   completions(): Completion[] {
     this.assertOpen("io_uring_enter");
