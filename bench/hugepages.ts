@@ -200,6 +200,9 @@ try {
     `random 8-byte reads over ${size / 2 ** 30} GiB, ${accesses / 1e6}M accesses, ${rounds} rounds (median)`,
   );
   console.log(`${runtimeName}, kernel ${readFileSync("/proc/sys/kernel/osrelease", "utf8").trim()}, ${cpu}`);
+  // Other work on the machine shows in these figures (the caches and the TLB are shared): say how much there was.
+  const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  console.log(`load average before: ${load()}`);
 
   const js = new Map<PageBacking, Sample[]>(backings.map((b) => [b, []]));
   const c = new Map<PageBacking, Sample[]>(backings.map((b) => [b, []]));
@@ -252,6 +255,7 @@ try {
     console.log(l.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  "));
   }
   for (const s of skipped) console.log(`skipped ${s}`);
+  console.log(`load average after: ${load()}`);
   console.log();
   const gib = `${size / 2 ** 30}GiB`;
   for (const r of rows) {

@@ -279,6 +279,7 @@ export class Struct {
     return new Uint8Array(this.size * count);
   }
 
+  /** The field at `path`; throws unless it is a scalar. */
   private scalarField(path: string): Field & { type: ScalarType } {
     const f = this.field(path);
     if (f.type.kind !== "scalar") {

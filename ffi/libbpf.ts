@@ -135,6 +135,39 @@ export const libbpfSymbols = {
   "bpf_map__set_pin_path": { args: ["ptr", "buffer"], returns: "i32" },
   /** bool bpf_map__is_pinned(const struct bpf_map *map); */
   "bpf_map__is_pinned": { args: ["ptr"], returns: "bool" },
+  /** enum bpf_attach_type bpf_program__expected_attach_type(const struct bpf_program *prog); */
+  "bpf_program__expected_attach_type": { args: ["ptr"], returns: "u32" },
+  /**
+   * int bpf_program__set_attach_target(struct bpf_program *prog, int attach_prog_fd,
+   *                                    const char *attach_func_name);
+   * Before load: the kernel function (fentry/fexit/tp_btf) a tracing program is verified against.
+   */
+  "bpf_program__set_attach_target": { args: ["ptr", "i32", "buffer"], returns: "i32" },
+  /**
+   * struct bpf_link *bpf_program__attach_tracepoint(const struct bpf_program *prog,
+   *                                                 const char *tp_category, const char *tp_name);
+   */
+  "bpf_program__attach_tracepoint": { args: ["ptr", "buffer", "buffer"], returns: "ptr" },
+  /** struct bpf_link *bpf_program__attach_raw_tracepoint(const struct bpf_program *prog, const char *tp_name); */
+  "bpf_program__attach_raw_tracepoint": { args: ["ptr", "buffer"], returns: "ptr" },
+  /** struct bpf_link *bpf_program__attach_trace(const struct bpf_program *prog); fentry, fexit, fmod_ret, tp_btf */
+  "bpf_program__attach_trace": { args: ["ptr"], returns: "ptr" },
+  /** struct bpf_link *bpf_program__attach_kprobe(const struct bpf_program *prog, bool retprobe, const char *func_name); */
+  "bpf_program__attach_kprobe": { args: ["ptr", "bool", "buffer"], returns: "ptr" },
+  /**
+   * struct bpf_link *bpf_program__attach_uprobe_opts(const struct bpf_program *prog, pid_t pid,
+   *     const char *binary_path, size_t func_offset, const struct bpf_uprobe_opts *opts);
+   * pid: -1 for every process; func_offset 0 with opts->func_name set: the function's entry.
+   */
+  "bpf_program__attach_uprobe_opts": { args: ["ptr", "i32", "buffer", "usize", "buffer"], returns: "ptr" },
+  /** struct btf *btf__load_vmlinux_btf(void); */
+  "btf__load_vmlinux_btf": { args: [], returns: "ptr" },
+  /** struct btf *btf__parse_split(const char *path, struct btf *base_btf); a module's BTF over vmlinux's */
+  "btf__parse_split": { args: ["buffer", "ptr"], returns: "ptr" },
+  /** __s32 btf__find_by_name_kind(const struct btf *btf, const char *type_name, __u32 kind); -ENOENT when absent */
+  "btf__find_by_name_kind": { args: ["ptr", "buffer", "u32"], returns: "i32" },
+  /** void btf__free(struct btf *btf); */
+  "btf__free": { args: ["ptr"], returns: "void" },
 } as const;
 
 /** How to find libbpf. */

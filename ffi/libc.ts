@@ -16,6 +16,8 @@ export const libcSymbols = {
   __errno_location: { args: [], returns: "ptr" },
   /** pid_t getpid(void); */
   getpid: { args: [], returns: "i32" },
+  /** pid_t getppid(void); one real system call each time (glibc doesn't cache it): the tracing tests' workload */
+  getppid: { args: [], returns: "i32" },
   /** uid_t getuid(void); */
   getuid: { args: [], returns: "u32" },
   /** uid_t geteuid(void); */

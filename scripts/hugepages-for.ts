@@ -22,6 +22,20 @@ import { hugePages, KernelError, pageSizeName, parseSize, persistentPoolSetting 
 
 $.verbose = false;
 
+if (argv.help || argv.h) {
+  console.log(`usage: hugepages-for.ts --for SIZE [--size 2MB|1GB] [--dry-run] [--compact] [--json]
+
+Sizes and reserves a hugetlb pool for a buffer of SIZE (512MiB, 8GiB), checks
+what the kernel gave, and prints the sysctl line that keeps the pool across
+reboots. Needs root, except with --dry-run.
+  --for      the buffer size
+  --size     the huge page size (default: the kernel's default, 2MB on x86-64)
+  --dry-run  say what would change, change nothing
+  --compact  if the kernel gives fewer pages, compact memory once and retry
+  --json     print the result as one JSON object`);
+  process.exit(0);
+}
+
 function fail(message: string, code = 2): never {
   console.error(`hugepages-for: ${message}`);
   process.exit(code);

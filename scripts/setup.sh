@@ -8,6 +8,7 @@
 #
 #   scripts/setup.sh          install what is missing
 #   scripts/setup.sh --list   print the Debian package list, one per line
+#   scripts/setup.sh --help   this text
 set -euo pipefail
 
 # Keep in step with README.md ("Set-up") and .ci/run, which reads this list.
@@ -23,8 +24,16 @@ PACKAGES=(
   clang            # builds bpf/*.bpf.c (scripts/build-bpf.ts); CI tests a fresh build
   llvm             # llvm-objdump/llvm-strip for BPF objects
   bpftool          # inspecting loaded programs, maps and links
+  strace           # bench/uring-enters.ts counts io_uring_enter calls with strace -c -f
+  ethtool          # kernelkit tour (XDP row): GRO on the veth, its per-queue counters
+  iptables         # kernelkit tour (XDP row): the classic drop path it compares with
   ca-certificates  # npm ci over https
 )
+
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+  exit 0
+fi
 
 if [[ "${1:-}" == "--list" ]]; then
   printf '%s\n' "${PACKAGES[@]}"

@@ -7,7 +7,13 @@
 # test, crashes before printing its summary, or runs no test at all.
 #
 #   scripts/test.sh [extra args passed to both runners, e.g. a file filter]
+#   scripts/test.sh --help    this text
 set -uo pipefail
+
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
+  sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+  exit 0
+fi
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bin=node_modules/.bin

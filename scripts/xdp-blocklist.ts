@@ -17,6 +17,17 @@ import process from "node:process";
 import { argv, echo, fs } from "zx";
 import { formatCidr, KernelError, parseCidr, XdpFirewall } from "../src/mod.ts";
 
+const USAGE = "usage: xdp-blocklist.ts --dev IF FILE [--attach] [--dry-run]";
+if (argv.help || argv.h) {
+  echo(`${USAGE}
+
+Syncs a blocklist file (one range per line: 203.0.113.0/24, 2001:db8::/32;
+"#" starts a comment) onto the kernelkit XDP firewall of IF, and says what it
+added and removed. Needs root.
+  --attach   attach the firewall persistently first, if it isn't
+  --dry-run  say what would change, change nothing`);
+  process.exit(0);
+}
 const dev = argv.dev as string | undefined;
 const file = argv._[0] as string | undefined;
 if (!dev || !file) {

@@ -82,3 +82,23 @@ export function skipUnless(
     }, options);
   } else skip(name, missing);
 }
+
+/**
+ * {@link skipUnless} for a feature that a host policy can forbid outright,
+ * whatever the process holds. `forbidden` is null, or the reason a probe
+ * found: one run as root with every capability the feature needs, refused all
+ * the same (a sandbox or security module, not a missing privilege or kernel
+ * option). Then the test skips with that reason under `CI=true` too: CI can't
+ * grant what the host itself refuses. Otherwise `missing` decides, as in
+ * skipUnless.
+ */
+export function skipUnlessPermitted(
+  missing: string | null,
+  forbidden: string | null,
+  name: string,
+  fn: TestFn,
+  options: TestOptions = {},
+): void {
+  if (forbidden !== null) skip(name, `forbidden by this host: ${forbidden}`);
+  else skipUnless(missing, name, fn, options);
+}

@@ -1,15 +1,18 @@
 /**
  * The package as users get it: JSR's dry run accepts it, and the npm tarball
- * installs with `bun add` into an empty project, imports, and runs the CLI.
+ * installs with `bun add` into an empty project, imports, runs the CLI, and
+ * runs every TypeScript example of the README.
  */
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { skipUnless } from "./harness.ts";
+import { skipUnless, test } from "./harness.ts";
+import { netnsMissing, withNetns } from "./support/netns.ts";
+import { runtimeBinary, runtimeName } from "./support/process.ts";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const bin = join(repo, "node_modules/.bin");
@@ -71,38 +74,120 @@ skipUnless(
   slow,
 );
 
+/** The packed tarball installed with `bun add` into an empty project. */
+interface Installed {
+  /** The temp dir holding the tarball and the project; remove it when done. */
+  readonly tmp: string;
+  /** The project: package.json and node_modules/kernelkit. */
+  readonly project: string;
+  /** The environment to run bun in it. */
+  readonly env: Record<string, string>;
+  /** The tarball's files. */
+  readonly files: readonly string[];
+}
+
+function packAndInstall(): Installed {
+  const tmp = mkdtempSync(join(tmpdir(), "kernelkit-pack-"));
+  // npm pack prints the tarball's manifest as JSON on stdout.
+  const pack = run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", tmp], repo);
+  assert.equal(pack.status, 0, describe("npm pack", pack));
+  const [manifest] = parseJson<{ filename: string; files: { path: string }[] }[]>("npm pack", pack);
+  const project = join(tmp, "app");
+  mkdirSync(project);
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+  // The tarball has no dependencies, so this needs no registry. A private
+  // cache keeps the user's bun cache out of it, and goes with the temp dir.
+  // bun on PATH for the bin's `#!/usr/bin/env bun`.
+  const env = { BUN_INSTALL_CACHE_DIR: join(tmp, "bun-cache"), PATH: `${bin}:${process.env.PATH ?? ""}` };
+  const add = run(bun, ["add", join(tmp, manifest.filename)], project, env);
+  assert.equal(add.status, 0, describe("bun add", add));
+  assert.ok(existsSync(join(project, "node_modules/kernelkit/src/mod.ts")), add.out);
+  return { tmp, project, env, files: manifest.files.map((f) => f.path) };
+}
+
+/** One ` ```ts ` block of the README. */
+interface Example {
+  /** 1-based, in README order. */
+  readonly n: number;
+  /** The README line the block starts on. */
+  readonly line: number;
+  readonly code: string;
+  /** It says "As root" in a comment. */
+  readonly root: boolean;
+}
+
+/** Every ` ```ts ` block of README.md (not ` ```ts fragment `). */
+function readmeExamples(): Example[] {
+  const text = readFileSync(join(repo, "README.md"), "utf8");
+  const out: Example[] = [];
+  const fence = /^```ts\n([\s\S]*?)^```$/gm;
+  for (let m = fence.exec(text); m; m = fence.exec(text)) {
+    out.push({
+      n: out.length + 1,
+      line: text.slice(0, m.index).split("\n").length,
+      code: m[1],
+      root: /\/\/.*\bAs root\b/.test(m[1]),
+    });
+  }
+  return out;
+}
+
+/**
+ * Runs README examples with this runtime: under Bun in the project that
+ * `bun add`ed the tarball; under Deno (which won't strip types in
+ * node_modules) from a copy of the installed package, mapped to "kernelkit"
+ * by an import map. `args` go to every example.
+ */
+function runExamples(installed: Installed, examples: readonly Example[], args: readonly string[] = []): void {
+  let dir = installed.project;
+  if (runtimeName === "deno") {
+    dir = join(installed.tmp, "deno-app");
+    cpSync(join(installed.project, "node_modules/kernelkit"), join(dir, "kernelkit"), { recursive: true });
+    writeFileSync(join(dir, "deno.json"), JSON.stringify({ imports: { kernelkit: "./kernelkit/src/mod.ts" } }));
+  }
+  for (const ex of examples) {
+    const file = join(dir, `readme-${ex.n}.ts`);
+    writeFileSync(file, ex.code);
+    const argv = runtimeName === "deno" ? ["run", "-A", "--no-check", file, ...args] : [file, ...args];
+    const r = run(runtimeBinary, argv, dir, installed.env);
+    assert.equal(r.status, 0, describe(`the README example at line ${ex.line} (${runtimeName})`, r));
+    assert.ok(r.stdout.trim().length > 0, `the README example at line ${ex.line} printed nothing`);
+  }
+}
+
+test("packaging: the README's TypeScript examples are complete programs that import kernelkit", () => {
+  const examples = readmeExamples();
+  assert.ok(examples.length >= 5, `${examples.length} examples`);
+  for (const ex of examples) {
+    assert.match(ex.code, /from "kernelkit"/, `the README example at line ${ex.line} does not import "kernelkit"`);
+    assert.doesNotMatch(ex.code, /\.\.\/src\//, `the README example at line ${ex.line} imports from the checkout`);
+  }
+});
+
 skipUnless(
   missingTool(bun, "npm ci") ?? npmMissing,
-  "packaging: npm pack, bun add the tarball, import it and run doctor",
+  "packaging: npm pack, bun add the tarball, import it, run doctor and the README examples that need no root",
   () => {
-    const tmp = mkdtempSync(join(tmpdir(), "kernelkit-pack-"));
+    const installed = packAndInstall();
+    const { tmp, project, env, files } = installed;
     try {
-      // npm pack prints the tarball's manifest as JSON on stdout.
-      const pack = run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", tmp], repo);
-      assert.equal(pack.status, 0, describe("npm pack", pack));
-      const [manifest] = parseJson<{ filename: string; files: { path: string }[] }[]>("npm pack", pack);
-      const files = manifest.files.map((f) => f.path);
       for (
-        const f of ["package.json", "src/mod.ts", "src/cli/main.ts", "src/errors.ts", "LICENSE", "README.md"]
+        const f of [
+          "package.json",
+          "src/mod.ts",
+          "src/cli/main.ts",
+          "src/errors.ts",
+          "src/tour/mod.ts",
+          "bpf/xdp_firewall.bpf.o",
+          "bpf/xdp_flood.bpf.o",
+          "LICENSE",
+          "README.md",
+        ]
       ) {
         assert.ok(files.includes(f), `the tarball lacks ${f}`);
       }
-      const dev = files.filter((f) => /^(tests|scripts|bench|examples|node_modules|\.ci)\//.test(f));
+      const dev = files.filter((f) => /^(tests|scripts|bench|examples|docs|node_modules|\.ci)\//.test(f));
       assert.deepEqual(dev, [], "the tarball holds dev files");
-
-      const project = join(tmp, "app");
-      mkdirSync(project);
-      writeFileSync(
-        join(project, "package.json"),
-        JSON.stringify({ name: "app", private: true, type: "module" }),
-      );
-      // The tarball has no dependencies, so this needs no registry. A private
-      // cache keeps the user's bun cache out of it, and goes with the temp dir.
-      // bun on PATH for the bin's `#!/usr/bin/env bun`.
-      const env = { BUN_INSTALL_CACHE_DIR: join(tmp, "bun-cache"), PATH: `${bin}:${process.env.PATH ?? ""}` };
-      const add = run(bun, ["add", join(tmp, manifest.filename)], project, env);
-      assert.equal(add.status, 0, describe("bun add", add));
-      assert.ok(existsSync(join(project, "node_modules/kernelkit/src/mod.ts")), add.out);
 
       const imp = run(
         bun,
@@ -127,8 +212,27 @@ skipUnless(
           (row.ok === null || typeof row.ok === "boolean");
         assert.ok(shape, `a malformed row: ${JSON.stringify(row)}`);
       }
+
+      runExamples(installed, readmeExamples().filter((ex) => !ex.root));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+  slow,
+);
+
+skipUnless(
+  missingTool(bun, "npm ci") ?? npmMissing ?? netnsMissing,
+  "packaging: the README examples that need root run from the installed tarball (XDP on a veth pair)",
+  async () => {
+    const installed = packAndInstall();
+    try {
+      const examples = readmeExamples().filter((ex) => ex.root);
+      assert.ok(examples.length >= 2, `${examples.length} root examples`);
+      // The interface for the XDP example: a veth of a test namespace, never the host's own.
+      await withNetns((ns) => runExamples(installed, examples, [ns.hostIf]));
+    } finally {
+      rmSync(installed.tmp, { recursive: true, force: true });
     }
   },
   slow,

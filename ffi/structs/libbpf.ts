@@ -125,6 +125,19 @@ export const bpf_xdp_query_opts: Struct = struct("bpf_xdp_query_opts", [
   ["attach_mode", u8],
 ]);
 
+/**
+ * struct bpf_uprobe_opts: options of bpf_program__attach_uprobe_opts (40
+ * bytes). func_name names the function to probe (its offset is looked up in
+ * the binary's ELF symbols); retprobe probes its returns instead.
+ */
+export const bpf_uprobe_opts: Struct = struct("bpf_uprobe_opts", [
+  ["sz", u64],
+  ["ref_ctr_offset", u64],
+  ["bpf_cookie", u64],
+  ["retprobe", u8],
+  ["func_name", ptr],
+]);
+
 /** struct ring_buffer_opts: options of ring_buffer__new (only sz so far). */
 export const ring_buffer_opts: Struct = struct("ring_buffer_opts", [["sz", u64]]);
 

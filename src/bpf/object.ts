@@ -15,7 +15,9 @@ import { ERRNO } from "../../ffi/structs/errno.ts";
 import { bpf_object_open_opts } from "../../ffi/structs/libbpf.ts";
 import { KernelError } from "../errors.ts";
 import { cString, libbpf } from "../native.ts";
+import { btfTracepointExists, kernelFunctionExists, missingKernelFunction } from "./btf.ts";
 import { checkLibbpf, checkPointer, libbpfError, stableBytes } from "./libbpf_call.ts";
+import { trampolinesMissing } from "./probe.ts";
 import { BpfMap, type Lifetime, type MapCodecs } from "./map.ts";
 import { BpfProgram } from "./program.ts";
 
@@ -64,6 +66,7 @@ export class BpfObject {
   readonly #log: Uint8Array;
   readonly #keep: unknown[];
   readonly #programs = new Map<string, BpfProgram>();
+  readonly #targets = new Map<string, string>();
 
   private constructor(obj: number, log: Uint8Array, keep: unknown[]) {
     this.#obj = obj;
@@ -159,6 +162,52 @@ export class BpfObject {
     return this.#obj;
   }
 
+  /**
+   * Before {@link load}: sets the kernel function (fentry, fexit) or
+   * tracepoint (tp_btf) that tracing program `program` is verified against
+   * and will attach to, for a program declared without one (`SEC("fentry")`)
+   * or to override its section's. A function the kernel doesn't have is a
+   * KernelError ENOENT naming the close ones that exist.
+   */
+  setAttachTarget(program: string, target: string): this {
+    const obj = this.#handle();
+    const lib = libbpf().symbols;
+    if (this.#loaded) {
+      throw new KernelError({
+        errno: ERRNO.EINVAL,
+        syscall: "bpf_program__set_attach_target",
+        message: `BPF object "${this.name}" is loaded: program "${program}" was verified against its target already`,
+        hint: "call setAttachTarget() between BpfObject.open() and load()",
+      });
+    }
+    const p = lib.bpf_object__find_program_by_name(obj, cString(program));
+    if (p === 0) {
+      throw new KernelError({
+        errno: ERRNO.ENOENT,
+        syscall: "bpf_program__set_attach_target",
+        message: `BPF object "${this.name}" has no program "${program}"`,
+        hint: `its programs are ${this.programNames.join(", ") || "none"}`,
+      });
+    }
+    const ret = lib.bpf_program__set_attach_target(p, 0, cString(target));
+    if (ret === -ERRNO.ESRCH || ret === -ERRNO.ENOENT) {
+      throw isTpBtf(runtime().cstring(lib.bpf_program__section_name(p)))
+        ? new KernelError({
+          errno: ERRNO.ENOENT,
+          syscall: "bpf_program__set_attach_target",
+          message: `program "${program}": the kernel has no tracepoint "${target}" (no btf_trace_${target} in its BTF)`,
+          hint: 'name the tracepoint without its category ("sys_enter", "sched_switch")',
+        })
+        : missingKernelFunction(target, "bpf_program__set_attach_target", `program "${program}"`);
+    }
+    checkLibbpf(ret, "bpf_program__set_attach_target", {
+      subject: `${program} to ${target}`,
+      hint: "only fentry, fexit, fmod_ret, tp_btf, lsm and freplace programs have an attach target",
+    });
+    this.#targets.set(program, target);
+    return this;
+  }
+
   /** True once {@link load} has succeeded. */
   get loaded(): boolean {
     return this.#loaded;
@@ -180,6 +229,15 @@ export class BpfObject {
   }
 
   #loadError(err: number): KernelError {
+    // libbpf's ESRCH: a fentry/fexit/tp_btf program's target isn't in the kernel's BTF.
+    if (err === ERRNO.ESRCH) {
+      const missing = this.#missingTarget();
+      if (missing) return missing;
+    }
+    if (err === ERRNO.EPERM) {
+      const refused = this.#refusedTrampoline();
+      if (refused) return refused;
+    }
     const end = this.#log.indexOf(0);
     const log = new TextDecoder().decode(this.#log.subarray(0, end < 0 ? this.#log.length : end)).trimEnd();
     const failed = this.#failedProgram();
@@ -204,6 +262,53 @@ export class BpfObject {
       message: `the BPF verifier rejected ${what}: ${tail}`,
       hint:
         "the full verifier log is in the error's `log` property; every packet access needs a bounds check against data_end first",
+    });
+  }
+
+  /** The error for the first tracing program whose section names a target the kernel lacks. */
+  #missingTarget(): KernelError | undefined {
+    const lib = libbpf().symbols;
+    for (
+      let p = lib.bpf_object__next_program(this.#obj, 0);
+      p !== 0;
+      p = lib.bpf_object__next_program(this.#obj, p)
+    ) {
+      const name = runtime().cstring(lib.bpf_program__name(p));
+      const section = runtime().cstring(lib.bpf_program__section_name(p));
+      const target = this.#targets.get(name) ?? sectionTarget(section);
+      if (target === undefined || !/^(fentry|fexit|fmod_ret|tp_btf|lsm)(\.s)?\//.test(section)) continue;
+      if (isTpBtf(section)) {
+        if (btfTracepointExists(target)) continue;
+        return new KernelError({
+          errno: ERRNO.ENOENT,
+          syscall: "bpf_object__load",
+          message: `program "${name}" of ${this.name}: the kernel has no tracepoint "${target}" for SEC("${section}")`,
+          hint: 'name the tracepoint without its category ("sys_enter", "sched_switch")',
+        });
+      }
+      if (!kernelFunctionExists(target)) {
+        return missingKernelFunction(target, "bpf_object__load", `program "${name}" of ${this.name}, SEC("${section}")`);
+      }
+    }
+    return undefined;
+  }
+
+  /** The error for an EPERM that came from a trampoline program the kernel refuses, not from missing privileges. */
+  #refusedTrampoline(): KernelError | undefined {
+    const failed = this.#failedProgram();
+    if (failed === undefined) return undefined;
+    const p = libbpf().symbols.bpf_object__find_program_by_name(this.#obj, cString(failed));
+    const section = p === 0 ? "" : runtime().cstring(libbpf().symbols.bpf_program__section_name(p));
+    if (!/^(fentry|fexit|fmod_ret|lsm)(\.s)?(\/|$)/.test(section)) return undefined;
+    const why = trampolinesMissing();
+    if (why === null) return undefined;
+    return new KernelError({
+      errno: ERRNO.EPERM,
+      syscall: "bpf_object__load",
+      feature: "BPF trampolines (fentry/fexit)",
+      message: `program "${failed}" of ${this.name} (SEC("${section}")) can't be loaded: ${why}`,
+      hint:
+        'trace with SEC("tp_btf/<tracepoint>") or SEC("raw_tp") programs (attachTpBtf, attachRawTracepoint), which need no trampoline; a system call is seen at the sys_enter/sys_exit tracepoints',
     });
   }
 
@@ -248,11 +353,18 @@ export class BpfObject {
         hint: `its programs are ${this.programNames.join(", ") || "none"}`,
       });
     }
+    const section = runtime().cstring(lib.bpf_program__section_name(p));
     const prog = new BpfProgram(
       name,
-      runtime().cstring(lib.bpf_program__section_name(p)),
+      section,
       checkLibbpf(lib.bpf_program__fd(p), "bpf_program__fd", { subject: name }),
       this.#lifetime,
+      {
+        handle: p,
+        type: lib.bpf_program__type(p),
+        attachType: lib.bpf_program__expected_attach_type(p),
+        loadTarget: this.#targets.get(name) ?? sectionTarget(section),
+      },
     );
     this.#programs.set(name, prog);
     return prog;
@@ -301,6 +413,16 @@ export class BpfObject {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** The target in a tracing program's section: "__do_sys_getppid" of "fentry/__do_sys_getppid". */
+function sectionTarget(section: string): string | undefined {
+  const m = /^(?:fentry|fexit|fmod_ret|tp_btf|lsm|iter)(?:\.s)?\/(.+)$/.exec(section);
+  return m ? m[1] : undefined;
+}
+
+function isTpBtf(section: string): boolean {
+  return section === "tp_btf" || section.startsWith("tp_btf/");
 }
 
 const registry = new FinalizationRegistry<number>((obj) => {

@@ -1,6 +1,7 @@
 /**
  * BpfProgram: one loaded program of a BpfObject. It attaches (XDP, through
- * `xdp.ts`) and runs on test input with BPF_PROG_RUN.
+ * `xdp.ts`; tracepoints, fentry/fexit, kprobes and uprobes, through
+ * `attach.ts`) and runs on test input with BPF_PROG_RUN.
  *
  * @module
  */
@@ -12,6 +13,18 @@ import { KernelError } from "../errors.ts";
 import { libbpf } from "../native.ts";
 import { checkLibbpf, decodeCString, stableBytes } from "./libbpf_call.ts";
 import type { Lifetime } from "./map.ts";
+import {
+  attachKprobe,
+  attachRawTracepoint,
+  attachTpBtf,
+  attachTracepoint,
+  attachTrampoline,
+  attachUprobe,
+  type KprobeOptions,
+  type TracingProgram,
+  type UprobeOptions,
+} from "./attach.ts";
+import type { BpfLink } from "./link.ts";
 import { progTypeName } from "./names.ts";
 import { attachXdp, type XdpAttachOptions, type XdpLink } from "./xdp.ts";
 
@@ -63,6 +76,18 @@ export interface RunResult {
   readonly output: Uint8Array;
 }
 
+/** What BpfObject tells a program about itself from libbpf: what tracing attaches need. */
+export interface ProgramHandle {
+  /** libbpf's `struct bpf_program *`, valid until the object is closed. */
+  readonly handle: number;
+  /** BPF_PROG_TYPE_* as libbpf set it from the section. */
+  readonly type: number;
+  /** The expected attach type (BPF_TRACE_FENTRY ...). */
+  readonly attachType: number;
+  /** The kernel function or tracepoint a fentry/fexit/tp_btf program was loaded against. */
+  readonly loadTarget: string | undefined;
+}
+
 /**
  * A program of a loaded BpfObject. Its fd belongs to the object: it is
  * usable until the object is closed.
@@ -70,18 +95,107 @@ export interface RunResult {
 export class BpfProgram {
   /** The program's function name in the object file (not cut to 15 characters). */
   readonly name: string;
-  /** Its ELF section ("xdp", "tc", ...). */
+  /** Its ELF section ("xdp", "tc", "fentry/__do_sys_getppid", ...). */
   readonly section: string;
+  /** For fentry, fexit and tp_btf programs: the kernel function or tracepoint it was loaded against. */
+  readonly attachTarget: string | undefined;
   readonly #fd: number;
   readonly #lifetime: Lifetime;
+  readonly #native: ProgramHandle | undefined;
   #info: ProgramInfo | undefined;
 
   /** Created by BpfObject; not for direct use. */
-  constructor(name: string, section: string, fd: number, lifetime: Lifetime) {
+  constructor(name: string, section: string, fd: number, lifetime: Lifetime, native?: ProgramHandle) {
     this.name = name;
     this.section = section;
     this.#fd = fd;
     this.#lifetime = lifetime;
+    this.#native = native;
+    this.attachTarget = native?.loadTarget;
+  }
+
+  /** The program as the attach functions see it; throws EBADF once the object is closed. */
+  #tracing(method: string): TracingProgram {
+    const fd = this.fd;
+    const native = this.#native;
+    if (!native) {
+      throw new KernelError({
+        errno: ERRNO.EINVAL,
+        syscall: method,
+        message: `program "${this.name}" did not come from a BpfObject, so ${method}() can't attach it`,
+        hint: "get the program with object.program(name) from a loaded BpfObject",
+      });
+    }
+    return { name: this.name, fd, ...native };
+  }
+
+  /**
+   * Attaches this `SEC("tracepoint")` program to tracepoint `category:name`
+   * (`"syscalls", "sys_enter_openat"`), through a perf event. Tracepoint ids
+   * come from tracefs: it is mounted at /sys/kernel/tracing when missing (as
+   * root). A category or name that doesn't exist is ENOENT naming it.
+   *
+   * The returned link detaches on `close()` and when the process exits.
+   */
+  attachTracepoint(category: string, name: string): BpfLink {
+    return attachTracepoint(this.#tracing("attachTracepoint"), category, name);
+  }
+
+  /**
+   * Attaches this `SEC("raw_tp")` program to raw tracepoint `name` (the
+   * tracepoint's name without its category: `"sys_enter"`). A
+   * `SEC("tp_btf/<name>")` program is attached as with {@link attachTpBtf}.
+   * Needs no tracefs. The link detaches on `close()` and at process exit.
+   */
+  attachRawTracepoint(name: string): BpfLink {
+    return attachRawTracepoint(this.#tracing("attachRawTracepoint"), name);
+  }
+
+  /**
+   * Attaches this `SEC("tp_btf/<name>")` program, a BTF-typed raw
+   * tracepoint. `name`, if given, must be the one in its section (the kernel
+   * verified the program against it). Needs no tracefs. The link detaches on
+   * `close()` and at process exit.
+   */
+  attachTpBtf(name?: string): BpfLink {
+    return attachTpBtf(this.#tracing("attachTpBtf"), name);
+  }
+
+  /**
+   * Attaches this `SEC("fentry/<function>")` program to the kernel function's
+   * entry, through a BPF trampoline (kernel 5.5 with BTF; no kprobes needed).
+   * `func`, if given, must be the function it was loaded for: retarget with
+   * `object.setAttachTarget()` before `load()`. A function the kernel doesn't
+   * have is ENOENT, naming close ones. The link detaches on `close()` and at
+   * process exit.
+   */
+  attachFentry(func?: string): BpfLink {
+    return attachTrampoline(this.#tracing("attachFentry"), "fentry", func);
+  }
+
+  /** Like {@link attachFentry}, for a `SEC("fexit/<function>")` program, which runs when the function returns and sees its return value. */
+  attachFexit(func?: string): BpfLink {
+    return attachTrampoline(this.#tracing("attachFexit"), "fexit", func);
+  }
+
+  /**
+   * Attaches this `SEC("kprobe")` program to kernel function `func` (its
+   * returns with `retprobe`). A kernel built without CONFIG_KPROBES gives a
+   * KernelError ENOTSUP that says so: use {@link attachFentry} there. The link
+   * detaches on `close()` and at process exit.
+   */
+  attachKprobe(func: string, options: KprobeOptions = {}): BpfLink {
+    return attachKprobe(this.#tracing("attachKprobe"), func, options);
+  }
+
+  /**
+   * Attaches this `SEC("uprobe")` program to function `symbol` of `binary` (a
+   * path, or a library this process has loaded such as `"libc.so.6"`), in
+   * every process or only `pid`; `retprobe` probes its returns. The link
+   * detaches on `close()` and at process exit.
+   */
+  attachUprobe(binary: string, symbol: string, options: UprobeOptions = {}): BpfLink {
+    return attachUprobe(this.#tracing("attachUprobe"), binary, symbol, options);
   }
 
   /** The program's fd; throws EBADF once its object is closed. */

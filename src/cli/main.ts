@@ -12,13 +12,19 @@ import { KernelError } from "../errors.ts";
 import { runDoctor } from "./doctor.ts";
 import { runXdp, XDP_USAGE } from "./xdp.ts";
 import { HUGEPAGES_USAGE, runHugePages, runThp } from "./hugepages.ts";
+import { runServe, SERVE_USAGE } from "./serve.ts";
+import { runTrace, TRACE_USAGE } from "./trace.ts";
+import { runTourCommand, TOUR_USAGE } from "./tour.ts";
 
 const usage = `usage: kernelkit <command> [options]
 
 commands:
   doctor [--json]   what this host lets kernelkit do, each row measured
+${TOUR_USAGE}
 ${XDP_USAGE}
 ${HUGEPAGES_USAGE}
+${SERVE_USAGE}
+${TRACE_USAGE}
   help              this text`;
 
 /** Runs the CLI with `args` (without the program name); returns the exit code. */
@@ -35,6 +41,12 @@ export function main(args: readonly string[]): number {
         return runHugePages(rest, print);
       case "thp":
         return runThp(rest, print);
+      case "serve":
+        return runServe(rest, print);
+      case "trace":
+        return runTrace(rest, print);
+      case "tour":
+        return runTourCommand(rest, print);
       case undefined:
       case "help":
       case "--help":
