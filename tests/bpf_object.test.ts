@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { skipUnless, test } from "./harness.ts";
+import { guardFile, skipUnless, test } from "./harness.ts";
 import { hasCommand, runScript, runtimeBinary } from "./support/process.ts";
 import {
   BpfMap,
@@ -24,6 +24,8 @@ import {
   XdpFirewall,
 } from "../src/mod.ts";
 import { kk_counter } from "../src/bpf/firewall.ts";
+
+guardFile();
 
 const repo = new URL("..", import.meta.url).pathname;
 const firewallObject = join(repo, "bpf/xdp_firewall.bpf.o");

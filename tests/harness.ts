@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { installGuard } from "./support/guard.ts";
 
 /** A test body. */
 export type TestFn = () => void | Promise<void>;
@@ -21,13 +22,30 @@ interface BunTest {
   skip(name: string, fn: TestFn): void;
 }
 
+interface Hooks {
+  beforeAll(fn: () => void): void;
+  afterAll(fn: () => Promise<void>): void;
+}
+
 const g = globalThis as { Bun?: unknown; Deno?: typeof Deno; process?: { env: Record<string, string | undefined> } };
-const bunTest: BunTest | undefined = g.Bun
-  ? (import.meta as unknown as { require(id: string): { test: BunTest } }).require("bun:test").test
+const bunModule = g.Bun
+  ? (import.meta as unknown as { require(id: string): { test: BunTest } & Hooks }).require("bun:test")
   : undefined;
+const bunTest: BunTest | undefined = bunModule?.test;
 
 /** True when running under CI (`CI=true`): a skip of an available capability is a failure there. */
 export const inCI: boolean = (g.Deno ? g.Deno.env.get("CI") : g.process?.env.CI) === "true";
+
+/**
+ * Puts the calling test file under the leak guard (tests/support/guard.ts):
+ * after its last test, the file fails if it left an fd, a BPF program or map
+ * behind, or if the kernel logged a BUG, WARNING or Oops while it ran. Every
+ * test file calls it once, after its imports.
+ */
+export function guardFile(): void {
+  const hooks: Hooks = bunModule ?? (g.Deno!.test as unknown as Hooks);
+  installGuard(hooks);
+}
 
 /** Registers a test with the runner. */
 export function test(name: string, fn: TestFn, options: TestOptions = {}): void {

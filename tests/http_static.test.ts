@@ -7,10 +7,12 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { test } from "./harness.ts";
+import { guardFile, test } from "./harness.ts";
 import { exchange, get } from "./support/http_client.ts";
 import { runtimeBinary, scriptArgv } from "./support/process.ts";
 import { parseRequestHead, serveStatic, type StaticServer } from "../src/mod.ts";
+
+guardFile();
 
 const repo = new URL("..", import.meta.url).pathname;
 const SECRET = `kernelkit-secret-${randomBytes(8).toString("hex")}`;

@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { skipUnless, test } from "./harness.ts";
+import { guardFile, skipUnless, test } from "./harness.ts";
 import { withHostMemory } from "./support/hostmem.ts";
 import { hasCommand, runScript, runtimeBinary } from "./support/process.ts";
 import {
@@ -16,6 +16,8 @@ import {
   persistentPoolSetting,
   thp,
 } from "../src/mod.ts";
+
+guardFile();
 
 const repo = new URL("..", import.meta.url).pathname;
 const cli = join(repo, "src/cli/main.ts");

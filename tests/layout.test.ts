@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { skipUnless, test } from "./harness.ts";
+import { guardFile, skipUnless, test } from "./harness.ts";
 import { declarationsOf, mismatches } from "./support/layout_check.ts";
 import { array, i32, struct, u16, u32, u64, u8, union } from "../ffi/layout.ts";
 import * as uring from "../ffi/structs/io_uring.ts";
+
+guardFile();
 
 function gccMissing(): string | null {
   try {

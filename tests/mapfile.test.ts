@@ -12,8 +12,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "./harness.ts";
+import { guardFile, test } from "./harness.ts";
 import { KernelError, mapFile } from "../src/mod.ts";
+
+guardFile();
 
 const dir = mkdtempSync(join(tmpdir(), "kernelkit-mapfile-"));
 const GiB = 2 ** 30;

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
-import { skipUnless, test } from "./harness.ts";
+import { guardFile, skipUnless, test } from "./harness.ts";
 import { withHostMemory } from "./support/hostmem.ts";
 import { runScript, runtimeName } from "./support/process.ts";
 import { ADVICE_NAMES, KernelError, mapFile, mapMemory, type Mapping, thp } from "../src/mod.ts";
+
+guardFile();
 
 const MiB = 2 ** 20;
 const support = new URL("./support/", import.meta.url).pathname;

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { test } from "./harness.ts";
+import { guardFile, test } from "./harness.ts";
 import { connect, KernelError, listen, ProvidedBuffers, Ring, type TcpSocket } from "../src/mod.ts";
+
+guardFile();
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

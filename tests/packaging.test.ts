@@ -10,9 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { skipUnless, test } from "./harness.ts";
+import { guardFile, skipUnless, test } from "./harness.ts";
 import { netnsMissing, withNetns } from "./support/netns.ts";
 import { runtimeBinary, runtimeName } from "./support/process.ts";
+
+guardFile();
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const bin = join(repo, "node_modules/.bin");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { skipUnless } from "./harness.ts";
+import { guardFile, skipUnless } from "./harness.ts";
 import { notRoot } from "./support/trace.ts";
 import { struct, u32, u64 } from "../ffi/layout.ts";
 import {
@@ -13,6 +13,8 @@ import {
   RingBuffer,
   sum,
 } from "../src/mod.ts";
+
+guardFile();
 
 const repo = new URL("..", import.meta.url).pathname;
 const genObject = join(repo, "bpf/ringbuf_gen.bpf.o");

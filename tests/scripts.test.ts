@@ -7,8 +7,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "./harness.ts";
+import { guardFile, test } from "./harness.ts";
 import { runScript } from "./support/process.ts";
+
+guardFile();
 
 const repo = new URL("..", import.meta.url).pathname;
 const scripts = readdirSync(join(repo, "scripts")).filter((f) => /\.(ts|sh)$/.test(f)).sort();

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
-import { skipUnless, test } from "./harness.ts";
+import { guardFile, skipUnless, test } from "./harness.ts";
 import { SYSCALL_NAMES_X86_64 } from "../ffi/syscall_names.ts";
 import { syscallName, syscallNumber } from "../src/mod.ts";
+
+guardFile();
 
 const header = "/usr/include/x86_64-linux-gnu/asm/unistd_64.h";
 

@@ -10,13 +10,15 @@ import { chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { skipUnless, test } from "./harness.ts";
+import { guardFile, skipUnless, test } from "./harness.ts";
 import { hasCommand, runScript, runtimeBinary, scriptArgv } from "./support/process.ts";
 import { saving } from "../src/tour/model.ts";
 import type { PathFigures, TourReport, TourRow } from "../src/tour/mod.ts";
 import { reportHtml, summaryTable, VERSION } from "../src/tour/mod.ts";
 import { parseTourArgs } from "../src/cli/tour.ts";
 import { KernelError } from "../src/mod.ts";
+
+guardFile();
 
 const repo = new URL("..", import.meta.url).pathname;
 const cli = join(repo, "src/cli/main.ts");

@@ -3,11 +3,13 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { skipUnless, test } from "./harness.ts";
+import { guardFile, skipUnless, test } from "./harness.ts";
 import { runScript } from "./support/process.ts";
 import { eventually, getppid, linkExists, notRoot, startChild } from "./support/trace.ts";
 import { KernelError, type OpenEvent, OpenSnoop, SysCount, syscallNumber } from "../src/mod.ts";
 import { parseInterval, parseTraceArgs } from "../src/cli/trace.ts";
+
+guardFile();
 
 const repo = new URL("..", import.meta.url).pathname;
 const cli = join(repo, "src/cli/main.ts");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import process from "node:process";
-import { skipUnless, skipUnlessPermitted, test } from "./harness.ts";
+import { guardFile, skipUnless, skipUnlessPermitted, test } from "./harness.ts";
 import { eventually, getppid, linkExists, notRoot, startChild } from "./support/trace.ts";
 import {
   BpfMap,
@@ -12,6 +12,8 @@ import {
   syscallNumber,
   trampolinesMissing,
 } from "../src/mod.ts";
+
+guardFile();
 
 const repo = new URL("..", import.meta.url).pathname;
 const probeObject = join(repo, "tests/fixtures/trace_probe.bpf.o");

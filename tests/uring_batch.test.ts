@@ -6,11 +6,13 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "./harness.ts";
+import { guardFile, test } from "./harness.ts";
 import { closeFds, pattern, pipe, throwsKernel, withTempDir } from "./support/uring.ts";
 import { type Completion, CWD, Ring } from "../src/mod.ts";
 import { O_CLOEXEC, O_CREAT, O_RDONLY, O_RDWR } from "../ffi/structs/fcntl.ts";
 import { IOSQE_IO_LINK } from "../ffi/structs/io_uring.ts";
+
+guardFile();
 
 /** Copies completions (the ring reuses their objects), keyed by user data. */
 function byUserData(list: readonly Completion[]): Map<number, { res: number; flags: number }> {

@@ -4,10 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { test } from "./harness.ts";
+import { guardFile, test } from "./harness.ts";
 import { closeFds, handled, pattern, pipe, POLLIN, rejectsKernel, sleep, withTempDir } from "./support/uring.ts";
 import { CWD, KernelError, Ring } from "../src/mod.ts";
 import { O_CLOEXEC, O_CREAT, O_RDWR } from "../ffi/structs/fcntl.ts";
+
+guardFile();
 
 // One ring for the whole file (see tests/uring_ops.test.ts).
 const ring = new Ring({ entries: 32 });

@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { skipUnless, test } from "./harness.ts";
+import { guardFile, skipUnless, test } from "./harness.ts";
 import {
   closeFds,
   fdOpen,
@@ -47,6 +47,8 @@ import {
   RESOLVE_NO_SYMLINKS,
 } from "../ffi/structs/fcntl.ts";
 import { MADV_DONTNEED } from "../ffi/structs/mman.ts";
+
+guardFile();
 
 const RENAME_NOREPLACE = 1;
 

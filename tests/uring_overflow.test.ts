@@ -6,11 +6,13 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "./harness.ts";
+import { guardFile, test } from "./harness.ts";
 import { pattern, sleep, withTempDir } from "./support/uring.ts";
 import { CWD, KernelError, Ring } from "../src/mod.ts";
 import { O_CLOEXEC, O_RDONLY } from "../ffi/structs/fcntl.ts";
 import { IORING_FEAT_NODROP } from "../ffi/structs/io_uring.ts";
+
+guardFile();
 
 // The smallest CQ the API allows: cqEntries >= entries.
 const ring = new Ring({ entries: 4, cqEntries: 4 });

@@ -5,11 +5,13 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "./harness.ts";
+import { guardFile, test } from "./harness.ts";
 import { closeFds, fdOpen, pattern, pipe, rejectsKernel, throwsKernel, withTempDir } from "./support/uring.ts";
 import { BufferPool, CWD, mapMemory, Ring } from "../src/mod.ts";
 import { O_CLOEXEC, O_RDONLY, O_RDWR } from "../ffi/structs/fcntl.ts";
 import { IOSQE_FIXED_FILE } from "../ffi/structs/io_uring.ts";
+
+guardFile();
 
 const SIZE = 64 * 1024;
 

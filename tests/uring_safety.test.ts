@@ -10,12 +10,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { test } from "./harness.ts";
+import { guardFile, test } from "./harness.ts";
 import { runScript, runtimeName } from "./support/process.ts";
 import { assertKernelError, closeFds, fdOpen, handled, pipe, POLLIN, sleep, throwsKernel } from "./support/uring.ts";
 import { CWD, KernelError, ProvidedBuffers, Ring } from "../src/mod.ts";
 import { RingCore } from "../src/uring/core.ts";
 import { Prep } from "../src/uring/prep.ts";
+
+guardFile();
 
 const support = new URL("./support/", import.meta.url).pathname;
 const gcEnv = { DENO_V8_FLAGS: "--expose-gc" };

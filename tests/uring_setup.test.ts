@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { skipUnless, test } from "./harness.ts";
+import { guardFile, skipUnless, test } from "./harness.ts";
 import { hasCommand, runScript, runtimeBinary, scriptArgv } from "./support/process.ts";
 import {
   assertKernelError,
@@ -28,6 +28,8 @@ import {
   IORING_SETUP_DEFER_TASKRUN,
   IORING_SETUP_SINGLE_ISSUER,
 } from "../ffi/structs/io_uring.ts";
+
+guardFile();
 
 const support = new URL("./support/", import.meta.url).pathname;
 const SYSCTL = "/proc/sys/kernel/io_uring_disabled";

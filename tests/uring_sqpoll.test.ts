@@ -6,11 +6,13 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { test } from "./harness.ts";
+import { guardFile, test } from "./harness.ts";
 import { pattern, sleep, withTempDir } from "./support/uring.ts";
 import { CWD, Ring } from "../src/mod.ts";
 import { O_CLOEXEC, O_RDONLY } from "../ffi/structs/fcntl.ts";
 import { IORING_SETUP_SQ_AFF, IORING_SETUP_SQPOLL } from "../ffi/structs/io_uring.ts";
+
+guardFile();
 
 /** A field of the ring's /proc/self/fdinfo entry. */
 function fdinfo(ring: Ring, field: string): string {

@@ -5,10 +5,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { join } from "node:path";
-import { skipUnless } from "./harness.ts";
+import { guardFile, skipUnless } from "./harness.ts";
 import { runScript, runtimeBinary, scriptArgv } from "./support/process.ts";
 import { type Netns, netnsMissing, withNetns } from "./support/netns.ts";
 import { BpfObject, KernelError, pinDirFor, queryXdp, udpFrame, XdpFirewall } from "../src/mod.ts";
+
+guardFile();
 
 const repo = new URL("..", import.meta.url).pathname;
 const cli = join(repo, "src/cli/main.ts");

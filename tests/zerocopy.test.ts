@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "./harness.ts";
+import { guardFile, test } from "./harness.ts";
 import {
   connect,
   copyFile,
@@ -12,6 +12,7 @@ import {
   KernelError,
   listen,
   makePipe,
+  read,
   closePipe,
   Ring,
   sendfile,
@@ -21,6 +22,8 @@ import {
   tee,
   type TcpSocket,
 } from "../src/mod.ts";
+
+guardFile();
 
 const GiB = 2 ** 30;
 
@@ -197,6 +200,72 @@ test("copy_file_range and copyFile handle empty and sparse files, and offsets pa
     closeSync(out);
   }
 }), { timeout: 60_000 });
+
+test("sendfile and splice, sync and async, read sparse files at offsets past 2 GiB and stop at the end", withDir(async (dir) => {
+  using ring = new Ring();
+  const enc = new TextEncoder();
+  // A 3 GiB sparse file: holes read as zeros; marks just past 2 GiB and 4 bytes before the end.
+  const path = join(dir, "sparse");
+  const fd = openSync(path, "w+");
+  ftruncateSync(fd, 3 * GiB);
+  writeSync(fd, enc.encode("past-2GiB"), 0, 9, 2 * GiB + 7);
+  writeSync(fd, enc.encode("tail"), 0, 4, 3 * GiB - 4);
+  const emptyFd = openSync(join(dir, "empty"), "w+");
+  const p = makePipe(1 << 20);
+  const { server, client, close } = await socketPair(ring);
+  const want = new Uint8Array(4096 + 9 + 100);
+  want.set(enc.encode("past-2GiB"), 4096);
+  try {
+    // File → pipe → this process, at an offset the 32-bit off_t bug would wrap.
+    assert.equal(splice(fd, p.write, { offIn: 2 * GiB + 7 - 4096, length: want.length }), want.length);
+    const viaSplice = new Uint8Array(want.length);
+    assert.equal(readSyncAll(p.read, viaSplice), want.length);
+    assert.deepEqual(viaSplice, want);
+    assert.equal(await spliceAsync(ring, fd, p.write, { offIn: 2 * GiB + 7 - 4096, length: want.length }), want.length);
+    const viaRing = new Uint8Array(want.length);
+    assert.equal(readSyncAll(p.read, viaRing), want.length);
+    assert.deepEqual(viaRing, want);
+    // Past the end: a short count, then nothing, never an error.
+    assert.equal(splice(fd, p.write, { offIn: 3 * GiB - 4, length: 1000 }), 4);
+    assert.equal(await spliceAsync(ring, fd, p.write, { offIn: 3 * GiB, length: 1000 }), 0);
+    const tail = new Uint8Array(4);
+    assert.equal(readSyncAll(p.read, tail), 4);
+    assert.equal(new TextDecoder().decode(tail), "tail");
+    assert.equal(splice(emptyFd, p.write, { offIn: 0, length: 10 }), 0);
+
+    // File → socket, sync and through the ring, from past 2 GiB to the end.
+    const from = 3 * GiB - 20_000;
+    const expect = new Uint8Array(20_000);
+    expect.set(enc.encode("tail"), 20_000 - 4);
+    assert.equal(sendfile(client.fd, fd, { offset: from, length: 1 << 20 }), 20_000);
+    assert.equal(await sendfileAsync(ring, client.fd, fd, { offset: from, length: 1 << 20 }), 20_000);
+    assert.equal(sendfile(client.fd, fd, { offset: 2 * GiB + 7, length: 9 }), 9);
+    assert.equal(sendfile(client.fd, emptyFd, { length: 100 }), 0);
+    assert.equal(await sendfileAsync(ring, client.fd, emptyFd, { length: 100 }), 0);
+    await client.shutdown("write");
+    const got = await drain(server, 40_100);
+    assert.equal(got.length, 40_009);
+    assert.deepEqual(got.subarray(0, 20_000), expect);
+    assert.deepEqual(got.subarray(20_000, 40_000), expect);
+    assert.equal(new TextDecoder().decode(got.subarray(40_000)), "past-2GiB");
+  } finally {
+    close();
+    closePipe(p);
+    closeSync(fd);
+    closeSync(emptyFd);
+  }
+}), { timeout: 60_000 });
+
+/** Reads exactly `into.length` bytes from a pipe that already holds them. */
+function readSyncAll(fd: number, into: Uint8Array): number {
+  let at = 0;
+  while (at < into.length) {
+    const n = read(fd, into.subarray(at));
+    if (n === 0) break;
+    at += n;
+  }
+  return at;
+}
 
 test("copyFile (ring, parallel splices) and copyFileSync copy byte-exact with the mode", withDir(async (dir) => {
   using ring = new Ring();

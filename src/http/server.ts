@@ -154,6 +154,8 @@ class Server implements StaticServer {
     const headerTimeoutMs = positive("headerTimeoutMs", options.headerTimeoutMs, 10_000);
     const maxHeaderSize = positive("maxHeaderSize", options.maxHeaderSize, 16 * 1024);
     this.#closeTimeoutMs = positive("closeTimeoutMs", options.closeTimeoutMs, 10_000);
+    // Every option is checked before anything is opened: a bad one must not leave the root fd or a socket open.
+    const sendfileThreshold = nonNegative("sendfileThreshold", options.sendfileThreshold, 16 * 1024);
     this.#onError = options.onError ?? ((e) => console.error(`kernelkit serveStatic: ${e.message}`));
     this.#rootFd = openRoot(options.root);
     this.#ownRing = options.ring === undefined;
@@ -185,7 +187,7 @@ class Server implements StaticServer {
       rootFd: this.#rootFd,
       index: options.index === undefined ? "index.html" : options.index,
       mimeTypes: options.mimeTypes,
-      sendfileThreshold: nonNegative("sendfileThreshold", options.sendfileThreshold, 16 * 1024),
+      sendfileThreshold,
       buffers,
       maxHeaderSize,
       idleTimeoutMs,

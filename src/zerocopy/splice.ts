@@ -40,11 +40,18 @@ export function splice(fdIn: number, fdOut: number, options: SpliceOptions): num
   );
 }
 
-/** Duplicates up to `length` bytes from pipe `fdIn` to pipe `fdOut` without consuming them. Returns the bytes duplicated. */
+/**
+ * Duplicates up to `length` bytes from pipe `fdIn` to pipe `fdOut` without
+ * consuming them. Returns the bytes duplicated, which can be fewer than
+ * `length` when `fdIn` holds fewer or `fdOut` has less room. Unlike the other
+ * calls here it does not loop: tee never consumes its input, so a second call
+ * would duplicate the same leading bytes again. It only waits out EINTR and
+ * EAGAIN. Consume `fdIn` (splice it on) before teeing the rest.
+ */
 export function tee(fdIn: number, fdOut: number, length: number, flags = 0): number {
   checkCount("tee", "length", length);
   return transferLoop(
-    { syscall: "tee", subject: `fd ${fdIn} -> fd ${fdOut}`, outFd: fdOut, inFd: fdIn },
+    { syscall: "tee", subject: `fd ${fdIn} -> fd ${fdOut}`, outFd: fdOut, inFd: fdIn, once: true },
     length,
     (max) => sys().tee(fdIn, fdOut, max, flags),
   );
@@ -64,7 +71,10 @@ export async function spliceAsync(ring: Ring, fdIn: number, fdOut: number, optio
   return moved;
 }
 
-/** The async form of {@link tee}, through the ring: one IORING_OP_TEE. */
+/**
+ * The async form of {@link tee}, through the ring: one IORING_OP_TEE. It
+ * doesn't loop, for the reason {@link tee} gives.
+ */
 export function teeAsync(ring: Ring, fdIn: number, fdOut: number, length: number, flags = 0): Promise<number> {
   if (!Number.isSafeInteger(length) || length < 0) {
     return Promise.reject(new KernelError({ errno: 22, syscall: "tee", subject: `length ${length}`, hint: "length must be a safe integer >= 0" }));

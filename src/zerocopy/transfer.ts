@@ -26,6 +26,11 @@ export interface LoopTarget {
   readonly outFd: number;
   /** The fd to poll for POLLIN on EAGAIN (a pipe being read). */
   readonly inFd: number;
+  /**
+   * Return after the first call that moves bytes. tee(2) needs it: it never
+   * consumes its input, so a second call would duplicate the same bytes again.
+   */
+  readonly once?: boolean;
 }
 
 /**
@@ -38,6 +43,7 @@ export function transferLoop(target: LoopTarget, length: number, step: (max: num
     const r = step(Math.min(MAX_CHUNK, length - moved));
     if (r > 0) {
       moved += r;
+      if (target.once) break;
       continue;
     }
     if (r === 0) break;
