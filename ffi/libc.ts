@@ -104,6 +104,13 @@ export const libcSymbols = {
    * integer commands such as F_SETPIPE_SZ and F_GETFL.
    */
   fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
+  /**
+   * int ioctl(int fd, unsigned long request, int arg);
+   * Variadic like fcntl, and bound the same way, for requests that take an
+   * int (FICLONE). The request travels as a u32: the kernel's ioctl takes an
+   * unsigned int command, and every request kernelkit uses fits.
+   */
+  ioctl: { args: ["i32", "u32", "i32"], returns: "i32" },
   /** int poll(struct pollfd *fds, nfds_t nfds, int timeout); */
   poll: { args: ["buffer", "u64", "i32"], returns: "i32" },
   /** const char *gnu_get_libc_version(void); */

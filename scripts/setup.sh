@@ -27,6 +27,7 @@ PACKAGES=(
   strace           # bench/uring-enters.ts counts io_uring_enter calls with strace -c -f
   ethtool          # kernelkit tour (XDP row): GRO on the veth, its per-queue counters
   iptables         # kernelkit tour (XDP row): the classic drop path it compares with
+  btrfs-progs      # tests/zerocopy.test.ts: copyFile's reflink, on a loop-mounted btrfs image
   ca-certificates  # npm ci over https
 )
 

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { guardFile, test } from "./harness.ts";
+import process from "node:process";
+import { guardFile, skipUnless, test } from "./harness.ts";
+import { hasCommand } from "./support/process.ts";
 import {
   connect,
   copyFile,
@@ -279,6 +282,50 @@ test("copyFile (ring, parallel splices) and copyFileSync copy byte-exact with th
     assert.equal(statSync(join(dir, f)).mode & 0o777, 0o640, f);
   }
 }));
+
+const reflinkMissing = process.getuid?.() !== 0
+  ? "needs root to mount a btrfs image"
+  : !hasCommand("mkfs.btrfs")
+  ? "mkfs.btrfs is missing (apt-get install btrfs-progs)"
+  : !readFileSync("/proc/filesystems", "utf8").includes("btrfs")
+  ? "this kernel has no btrfs"
+  : null;
+
+/** Exclusive bytes of a file on btrfs: 0 when all its extents are shared (a reflink). */
+function exclusiveBytes(path: string): number {
+  const r = spawnSync("btrfs", ["filesystem", "du", "-s", "--raw", path], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return Number(r.stdout.trim().split("\n")[1].trim().split(/\s+/)[1]);
+}
+
+skipUnless(reflinkMissing, "copyFile and copyFileSync reflink on btrfs: the copies share every extent", withDir(async (dir) => {
+  const img = join(dir, "img");
+  const mnt = join(dir, "mnt");
+  const run = (cmd: string, ...args: string[]) => {
+    const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000 });
+    assert.equal(r.status, 0, `${cmd} ${args.join(" ")}: ${r.stderr}`);
+  };
+  writeFileSync(img, new Uint8Array(0));
+  truncateSync(img, 200 * 2 ** 20);
+  run("mkfs.btrfs", "-q", img);
+  mkdirSync(mnt);
+  run("mount", "-o", "loop", img, mnt);
+  try {
+    using ring = new Ring();
+    const data = pattern(8 * 2 ** 20 + 5, 11);
+    writeFileSync(join(mnt, "src"), data);
+    run("sync");
+    assert.equal(await copyFile(join(mnt, "src"), join(mnt, "ring-copy"), { ring }), data.length);
+    assert.equal(copyFileSync(join(mnt, "src"), join(mnt, "sync-copy")), data.length);
+    run("sync");
+    for (const f of ["ring-copy", "sync-copy"]) {
+      assert.deepEqual(new Uint8Array(readFileSync(join(mnt, f))), data, f);
+      assert.equal(exclusiveBytes(join(mnt, f)), 0, `${f} has extents of its own: not a reflink`);
+    }
+  } finally {
+    spawnSync("umount", [mnt]);
+  }
+}), { timeout: 60_000 });
 
 test("bad input to the zero-copy calls is a KernelError naming the call, errno and fix", withDir((dir) => {
   const check = (fn: () => unknown, syscall: string, code: string) =>

@@ -11,7 +11,7 @@
 import { type Struct, struct, u64 } from "../layout.ts";
 
 /** The headers the layout test includes for this file. */
-export const HEADERS: readonly string[] = ["fcntl.h", "linux/openat2.h"];
+export const HEADERS: readonly string[] = ["fcntl.h", "linux/openat2.h", "linux/fs.h"];
 
 /** open flags: mask of the access mode (RDONLY, WRONLY, RDWR). */
 export const O_ACCMODE = 0o3;
@@ -190,3 +190,6 @@ export const RESOLVE_BENEATH = 0x08;
 export const RESOLVE_IN_ROOT = 0x10;
 /** open_how.resolve: complete from the dentry cache or fail with EAGAIN (Linux 5.12; io_uring uses it). */
 export const RESOLVE_CACHED = 0x20;
+
+/** ioctl (linux/fs.h): share all of a file's extents with another (a reflink), on btrfs, XFS and others. */
+export const FICLONE = 0x40049409;

@@ -7,6 +7,7 @@
  */
 import {
   AT_EMPTY_PATH,
+  FICLONE,
   O_CLOEXEC,
   O_CREAT,
   O_RDONLY,
@@ -123,9 +124,12 @@ export interface CopyFileOptions {
 
 /**
  * Copies the file `src` to `dst` (created or truncated, with `src`'s
- * permission bits) through the ring: the file is cut into chunks spliced
- * file → pipe → file in parallel, so no byte passes through JS and the event
- * loop never blocks. Resolves with the bytes copied.
+ * permission bits). Where the filesystem shares extents (btrfs, XFS, bcachefs,
+ * overlayfs over them), the copy is a reflink (the FICLONE ioctl): no data is
+ * read or written, and the two files share blocks until one is written.
+ * Elsewhere the file is cut into chunks spliced file → pipe → file in
+ * parallel through the ring, so no byte passes through JS and the event loop
+ * never blocks. Resolves with the bytes copied.
  */
 export async function copyFile(src: string, dst: string, options: CopyFileOptions = {}): Promise<number> {
   const ring = options.ring ?? sharedRing();
@@ -135,6 +139,9 @@ export async function copyFile(src: string, dst: string, options: CopyFileOption
     const { size, mode } = await ring.statx(input, "", AT_EMPTY_PATH, STATX_SIZE | STATX_MODE);
     const output = await ring.openat(CWD, dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 0o7777, { signal: options.signal });
     try {
+      // A reflink is a metadata operation, quick enough to make inline; any
+      // failure (EOPNOTSUPP, EXDEV across filesystems, EINVAL) means copy the bytes.
+      if (size > 0 && sys().ioctl(output, FICLONE, input) === 0) return size;
       let next = 0;
       let copied = 0;
       const lane = async () => {
