@@ -128,3 +128,36 @@ test("bad socket input is a KernelError with the syscall, errno and a fix", asyn
   await assert.rejects(connect({ hostname: "127.0.0.1", port, ring }), is("connect", "ECONNREFUSED"));
   await assert.rejects(connect({ hostname: "not-an-ip", port: 80, ring }), is("connect", "EINVAL"));
 });
+
+test("sendZc: 200 zero-copy sends resolve after their notifications, byte-exact, with no slot left pending", async () => {
+  using ring = new Ring();
+  using listener = listen({ hostname: "127.0.0.1", port: 0, ring });
+  const accepted = listener.accept();
+  using client = await connect({ hostname: "127.0.0.1", port: listener.port, ring });
+  using server = await accepted;
+  const N = 200;
+  const chunks = Array.from({ length: N }, (_, i) => enc.encode(`[${String(i).padStart(3, "0")}:${"z".repeat(i % 50)}]`));
+  // In order: each send waits for the one before (SEND_ZC keeps no order between concurrent sends).
+  const sent = (async () => {
+    let total = 0;
+    for (const c of chunks) total += await server.sendZc(c);
+    await server.shutdown("write");
+    return total;
+  })();
+  const text = await readAll(client);
+  assert.equal(await sent, chunks.reduce((a, c) => a + c.length, 0));
+  assert.equal(text, chunks.map((c) => dec.decode(c)).join(""));
+  // Each op's notification CQE came and went: nothing is waiting in the in-flight table.
+  assert.equal(ring.pending, 0);
+});
+
+test("listen: reusePort lets two listeners share a port; without it the second is EADDRINUSE", () => {
+  using ring = new Ring();
+  using a = listen({ hostname: "127.0.0.1", port: 0, reusePort: true, backlog: 16, ring });
+  using b = listen({ hostname: "127.0.0.1", port: a.port, reusePort: true, ring });
+  assert.equal(b.port, a.port);
+  assert.throws(
+    () => listen({ hostname: "127.0.0.1", port: a.port, ring }),
+    (e: unknown) => e instanceof KernelError && e.code === "EADDRINUSE" && e.syscall === "bind" && e.hint !== undefined,
+  );
+});
