@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { guardFile, skipUnless, test } from "./harness.ts";
-import { runScript } from "./support/process.ts";
+import { hasCommand, runScript } from "./support/process.ts";
 import { eventually, getppid, linkExists, notRoot, startChild } from "./support/trace.ts";
-import { KernelError, type OpenEvent, OpenSnoop, SysCount, syscallNumber } from "../src/mod.ts";
+import { KernelError, type OpenEvent, OpenSnoop, SysCount, syscallNumber, TRACEFS_ROOT } from "../src/mod.ts";
 import { parseInterval, parseTraceArgs } from "../src/cli/trace.ts";
 
 guardFile();
@@ -156,4 +157,58 @@ skipUnless(notRoot, "kernelkit trace syscalls: per-interval rates by name, --cou
     clearInterval(busy);
     if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill("SIGKILL");
   }
+});
+
+/** Ids of the loaded BPF programs named `name` (bpftool, as the leak guard lists them). */
+function programIds(name: string): number[] {
+  const r = spawnSync("bpftool", ["-j", "prog", "show"], { encoding: "utf8", timeout: 20_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return (JSON.parse(r.stdout || "[]") as { id: number; name?: string }[]).filter((p) => p.name === name).map((p) => p.id);
+}
+
+skipUnless(notRoot, "kernelkit trace syscalls: the text table names getppid; Ctrl-C detaches and exits 0", async () => {
+  const before = programIds("kk_syscount");
+  const child = startChild(cli, ["trace", "syscalls", "--pid", String(process.pid), "--interval", "200ms"]);
+  const busy = setInterval(() => getppid(2000), 20);
+  try {
+    await child.waitFor(/counting the system calls/, { fromStderr: true });
+    const attached = programIds("kk_syscount").filter((id) => !before.includes(id));
+    assert.equal(attached.length, 1, "trace syscalls attached no syscount program");
+    // A header with the rate, the column heads, then a row for getppid with its calls per second.
+    await child.waitFor(/syscalls\/s by process \d+\nSYSCALL\s+CALLS\/S\s+CALLS\n/);
+    const row = await child.waitFor(/^getppid\s+([\d,]+)\s+([\d,]+)$/m);
+    assert.ok(Number(row[2].replaceAll(",", "")) >= 2000, row[0]);
+    process.kill(child.process.pid!, "SIGINT");
+    const exit = await child.exited;
+    assert.equal(exit.code, 0, child.stderr());
+    assert.match(child.stderr(), /detached after \d+ intervals/);
+    assert.ok(await eventually(() => programIds("kk_syscount").every((id) => !attached.includes(id))), "syscount outlived Ctrl-C");
+  } finally {
+    clearInterval(busy);
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill("SIGKILL");
+  }
+});
+
+const unshareMissing = notRoot ?? (hasCommand("unshare") && hasCommand("setpriv") ? null : "unshare and setpriv are needed (util-linux)");
+
+skipUnless(unshareMissing, "tracefs: mounted by kernelkit as root when missing; without CAP_SYS_ADMIN the error says what to run", () => {
+  // A private mount namespace with tracefs unmounted: the host's mounts are untouched.
+  const unmount = `umount ${TRACEFS_ROOT} 2>/dev/null; umount /sys/kernel/debug 2>/dev/null; exec "$0" "$@"`;
+  const prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c", unmount];
+  const child = join(repo, "tests/support/tracefs_child.ts");
+  const asRoot = runScript(child, [], { prefix });
+  assert.equal(asRoot.status, 0, asRoot.stderr);
+  const mounted = JSON.parse(asRoot.stdout.trim()) as { before: boolean; root?: string; events?: boolean };
+  assert.deepEqual(mounted, { before: false, root: TRACEFS_ROOT, events: true });
+  // Still root, but with every capability dropped: mount(2) is refused.
+  const noCaps = runScript(child, [], {
+    prefix: [...prefix, "setpriv", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--"],
+  });
+  assert.equal(noCaps.status, 0, noCaps.stderr);
+  const refused = JSON.parse(noCaps.stdout.trim()) as { before: boolean; code?: string; syscall?: string; message?: string; hint?: string };
+  assert.equal(refused.before, false);
+  assert.equal(refused.code, "EPERM");
+  assert.equal(refused.syscall, "mount");
+  assert.match(refused.message ?? "", /tracepoints need tracefs/);
+  assert.match(refused.hint ?? "", /mount -t tracefs nodev \/sys\/kernel\/tracing.*attachRawTracepoint/);
 });
