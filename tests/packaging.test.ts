@@ -64,6 +64,8 @@ skipUnless(
     assert.equal(r.status, 0, describe("deno publish --dry-run", r));
     assert.match(r.out, /Simulating publish of @kernelkit\/kernelkit@/);
     assert.match(r.out, /Success/);
+    // Clean, not merely accepted: no slow-type, license or doc warning on the way.
+    assert.doesNotMatch(r.out, /\bwarning\b/i, describe("deno publish --dry-run warned", r));
     for (const file of ["/src/mod.ts", "/src/cli/main.ts", "/LICENSE", "/README.md", "/deno.json"]) {
       assert.ok(r.out.includes(file), `the JSR package lacks ${file}`);
     }
