@@ -151,6 +151,12 @@ export function defaultHint(syscall: string, code: string): string | undefined {
       return "the resource is temporarily unavailable: try again, or raise the limit that was hit";
     case "ENOTSUP":
       return "this kernel or device does not support the operation";
+    case "ENOSPC":
+    case "EDQUOT":
+      return "the file system is out of space (or quota): free some space, or write less; bytes whose writes completed are kept";
+    case "EPIPE":
+    case "ECONNRESET":
+      return "the other end closed or reset the connection (or pipe): close this one and stop sending on it; other connections are unaffected";
     default:
       return undefined;
   }

@@ -159,7 +159,14 @@ class Server implements StaticServer {
     this.#onError = options.onError ?? ((e) => console.error(`kernelkit serveStatic: ${e.message}`));
     this.#rootFd = openRoot(options.root);
     this.#ownRing = options.ring === undefined;
-    const ring = options.ring ?? new Ring({ entries: 1024, cqEntries: 16384 });
+    let ring: Ring;
+    try {
+      ring = options.ring ?? new Ring({ entries: 1024, cqEntries: 16384 });
+    } catch (e) {
+      // No ring (io_uring disabled by the sysctl or seccomp, or no memory): don't leak the root fd.
+      sys().close(this.#rootFd);
+      throw e;
+    }
     let buffers: ProvidedBuffers | undefined;
     try {
       needOps(ring);
