@@ -51,37 +51,54 @@ export interface SendfileAsyncOptions extends SendfileOptions {
 /**
  * Sends `length` bytes of the file `inFd` from `offset` to `outFd` through
  * the ring: IORING_OP_SPLICE file → pipe, then pipe → socket, a pipe-full
- * (up to 1 MiB) at a time. Resolves with the bytes sent (fewer only when the
- * file ended); rejects with a KernelError when the peer is gone.
+ * (up to 1 MiB) at a time, through two pipes, so that the next pipe-full is
+ * read from the page cache while the last one goes to the socket. Resolves
+ * with the bytes sent (fewer only when the file ended); rejects with a
+ * KernelError when the peer is gone.
  */
 export async function sendfileAsync(ring: Ring, outFd: number, inFd: number, options: SendfileAsyncOptions): Promise<number> {
   const offset = checkCount("splice", "offset", options.offset ?? 0);
   const length = checkCount("splice", "length", options.length);
   const pool = options.pipes ?? defaultPipePool();
-  const pipe = pool.acquire();
   const signal = options.signal;
-  let clean = true;
+  const pipes = [pool.acquire(), pool.acquire()];
+  // Bytes spliced into each pipe and not yet out of it: a pipe goes back to the pool clean only when empty.
+  const held = [0, 0];
+  const fill = (i: number, at: number) => ({
+    pipe: i,
+    done: ring.splice(inFd, offset + at, pipes[i].write, -1, Math.min(pipes[i].size, length - at), SPLICE_F_MOVE, { signal }),
+  });
+  let filling: { readonly pipe: number; readonly done: Promise<number> } | undefined;
   try {
+    let queued = 0;
     let moved = 0;
-    while (moved < length) {
-      const want = Math.min(pipe.size, length - moved);
-      const n = await ring.splice(inFd, offset + moved, pipe.write, -1, want, SPLICE_F_MOVE, { signal });
+    filling = length > 0 ? fill(0, 0) : undefined;
+    while (filling) {
+      const i = filling.pipe;
+      const n = await filling.done;
+      filling = undefined;
       if (n === 0) break; // end of file
-      clean = false;
-      const last = moved + n >= length;
+      held[i] = n;
+      queued += n;
+      // Read ahead into the other pipe while this one drains.
+      if (queued < length) filling = fill(1 - i, queued);
+      const more = options.more || queued < length;
       for (let drained = 0; drained < n;) {
-        const flags = SPLICE_F_MOVE | (options.more || !last ? SPLICE_F_MORE : 0);
-        const m = await ring.splice(pipe.read, -1, outFd, -1, n - drained, flags, { signal });
+        const flags = SPLICE_F_MOVE | (more ? SPLICE_F_MORE : 0);
+        const m = await ring.splice(pipes[i].read, -1, outFd, -1, n - drained, flags, { signal });
         if (m === 0) {
           throw new KernelError({ errno: 32, syscall: "splice", subject: `pipe -> fd ${outFd}`, hint: "the peer stopped reading" });
         }
         drained += m;
+        held[i] -= m;
       }
-      clean = true;
       moved += n;
     }
     return moved;
   } finally {
-    pool.release(pipe, clean);
+    // A read-ahead still in flight writes into its pipe: let it land, and count what it put there.
+    if (filling) held[filling.pipe] += await filling.done.catch(() => 0);
+    pool.release(pipes[0], held[0] === 0);
+    pool.release(pipes[1], held[1] === 0);
   }
 }
