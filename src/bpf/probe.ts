@@ -22,6 +22,7 @@ import { bpf_prog_load_opts } from "../../ffi/structs/libbpf.ts";
 import { errnoName } from "../errors.ts";
 import { checkNegative, cString, libbpf, sys } from "../native.ts";
 import { privileges } from "../system/capabilities.ts";
+import { readKernelFile } from "../system/procfs.ts";
 
 /** The two instructions `r0 = 0; exit`, 8 bytes each. */
 function returnZero(): Uint8Array {
@@ -88,8 +89,21 @@ export function trampolinesMissing(): string | null {
   const err = -fd;
   trampolineVerdict = err === ERRNO.EPERM || err === ERRNO.EACCES
     ? `the kernel refuses BPF trampoline programs (loading a fentry program: ${errnoName(err)})${
-      privileges().held.CAP_PERFMON ? ", although this process has CAP_BPF and CAP_PERFMON: the kernel or a host policy forbids them" : ": they need CAP_BPF and CAP_PERFMON"
+      privileges().held.CAP_PERFMON
+        ? `, although this process has CAP_BPF and CAP_PERFMON: the kernel or a host policy forbids them${lockdownClue()}`
+        : ": they need CAP_BPF and CAP_PERFMON"
     }`
     : `the kernel can't load a fentry program (${errnoName(err)}): it needs BTF, a BPF JIT and ftrace with direct calls (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)`;
   return trampolineVerdict;
+}
+
+/**
+ * The kernel lockdown mode, as a clue for a refusal that privileges don't
+ * explain: " (kernel lockdown: integrity)". Empty when lockdown is off or
+ * securityfs, where /sys/kernel/security/lockdown lives, isn't mounted.
+ */
+function lockdownClue(): string {
+  const text = readKernelFile("/sys/kernel/security/lockdown");
+  const mode = text && /\[(\w+)\]/.exec(text)?.[1];
+  return mode && mode !== "none" ? ` (kernel lockdown: ${mode})` : "";
 }
