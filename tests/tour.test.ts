@@ -83,6 +83,39 @@ function checkMeasured(row: TourRow): void {
   assert.ok(row.saved!.text.length > 0 && row.workload.length > 0);
 }
 
+/**
+ * The io_uring row's system calls per read: counted by kernelkit's syscount BPF program when `bpf`
+ * (about 1 for pread, about 1/BATCH for the batched ring), else by the code, with the note saying why.
+ */
+function checkSyscalls(row: TourRow, bpf: boolean): void {
+  const perRead = (path: RegExp) => {
+    const f = row.figures.find((x) => path.test(x.path));
+    assert.ok(f, `${row.id}: no path ${path}: ${row.figures.map((x) => x.path).join(", ")}`);
+    const m = f.measures.find((x) => x.name === "syscalls per read");
+    assert.ok(m, `${f.path}: no syscalls per read`);
+    return { figure: f, value: m.value };
+  };
+  const classic = perRead(/^pread per read$/);
+  const batched = perRead(/^ring, batches of \d+$/);
+  const batch = Number(/(\d+)$/.exec(batched.figure.path)![1]);
+  const notes = row.notes.join("\n");
+  if (bpf) {
+    assert.match(notes, /counted in the kernel by kernelkit's syscount BPF program .* on this process \(pid \d+\)/);
+    assert.match(notes, /only these two are counted, by number/);
+    assert.match(classic.figure.note ?? "", /^pread64\(2\) calls counted by syscount/);
+    assert.match(batched.figure.note ?? "", /^io_uring_enter\(2\) calls counted by syscount/);
+    // About one pread64 per read; about one io_uring_enter per batch (a few more when reads complete late).
+    assert.ok(classic.value >= 0.95 && classic.value <= 1.1, `pread: ${classic.value} syscalls per read`);
+    assert.ok(batched.value > 0 && batched.value <= 2 / batch, `batched: ${batched.value} syscalls per read`);
+  } else {
+    assert.match(notes, /not from kernelkit's syscount BPF program: BPF was not permitted\. SysCount\.start said: .*EPERM/);
+    assert.match(notes, /counted by ring\.stats\.enters/);
+    assert.doesNotMatch(classic.figure.note ?? "", /syscount/);
+    assert.equal(classic.value, 1, "the loop counts one pread64 per read");
+    assert.ok(batched.value > 0 && batched.value <= 2 / batch, `batched: ${batched.value} syscalls per read`);
+  }
+}
+
 function tourArgs(): { html: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), "kernelkit-tour-test-"));
   return { html: join(dir, "report.html"), dir };
@@ -106,6 +139,7 @@ test("tour: --quick --json --html runs end to end; a row per technique, figures 
       }
       checkMeasured(row);
     }
+    checkSyscalls(report.rows.find((x) => x.id === "io_uring")!, isRoot);
     // Plain progress lines off a terminal, one per step, on stderr.
     assert.match(r.stderr, /^tour: +[\d.]+s zero-copy: round 1\/2: read \+ write loop /m);
     assert.doesNotMatch(r.stderr, /\x1b\[/, "no terminal escapes when stderr is not a terminal");
@@ -153,6 +187,9 @@ skipUnless(
       assert.ok(xdp.fix!.some((f) => f === "doctor: privileges CAP_BPF: missing"), xdp.fix!.join("\n"));
       assert.match(r.stderr, /eBPF \/ XDP: skipped: not root/);
       for (const id of ["zero-copy", "io_uring", "hugepages"]) checkMeasured(byId(id));
+      // No BPF for uid 65534: the io_uring row counts its system calls itself, and says why.
+      checkSyscalls(byId("io_uring"), false);
+      assert.match(r.stderr, /io_uring: syscalls counted by the code itself: BPF was not permitted/);
       // Growing a hugetlb pool needs root: the 2 MiB side runs only when the pool already had the pages.
       const huge = byId("hugepages");
       const has2MB = huge.figures.some((f) => f.path.startsWith("2 MiB"));
