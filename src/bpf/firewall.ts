@@ -241,10 +241,15 @@ export class XdpFirewall {
    */
   block(cidr: string): boolean {
     const c = parseCidr(cidr);
-    const map = this.#mapFor(c);
-    if (map.has(c)) return false;
-    map.set(c, { packets: 0, bytes: 0 }, "noexist");
-    return true;
+    // Not has(): a lookup in an LPM trie is a longest-prefix match, so it finds a blocked range
+    // that covers `c` (10.0.0.0/8 for 10.1.0.0/16). NOEXIST compares the exact prefix.
+    try {
+      this.#mapFor(c).set(c, { packets: 0, bytes: 0 }, "noexist");
+      return true;
+    } catch (e) {
+      if (e instanceof KernelError && e.errno === ERRNO.EEXIST) return false;
+      throw e;
+    }
   }
 
   /** Unblocks a range; returns false when it wasn't blocked (an exact match is needed). */
