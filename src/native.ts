@@ -101,8 +101,43 @@ export function checkNegative(
   throw new KernelError({ ...extra, errno: -ret, syscall });
 }
 
-/** NUL-terminated UTF-8 bytes of a string, for `const char *` parameters. */
-export function cString(s: string): Uint8Array {
+/**
+ * Returns `fd` (as an int) when it can be a file descriptor: an int32 (the C `int` every
+ * fd parameter is). Anything else (NaN, 1.5, Infinity, 2^32 + 3, 2^53) is a
+ * KernelError EBADF naming `syscall`, because the FFI and the SQE's 32-bit
+ * field would otherwise turn it into another, real fd (0, 1, 3).
+ */
+export function checkFd(fd: number, syscall: string): number {
+  // `| 0` also makes -0 a 0, which Deno's FFI refuses for an int.
+  if ((fd | 0) === fd) return fd | 0;
+  throw badFd(fd, syscall);
+}
+
+/** The KernelError EBADF of {@link checkFd}, for callers that reject instead of throwing. */
+export function badFd(fd: unknown, syscall: string): KernelError {
+  return new KernelError({
+    errno: ERRNO.EBADF,
+    syscall,
+    subject: `fd ${String(fd)}`,
+    hint: "a file descriptor is an integer (0 to 2^31 - 1, or a negative constant such as AT_FDCWD); this value would reach the kernel as another fd",
+  });
+}
+
+/**
+ * NUL-terminated UTF-8 bytes of a string, for `const char *` parameters. A
+ * string with a NUL byte in it is a KernelError EINVAL naming `syscall`: C
+ * would see only the part before it ("data\0.txt" would open "data").
+ */
+export function cString(s: string, syscall = "a C string argument"): Uint8Array {
+  const nul = typeof s === "string" ? s.indexOf("\0") : -1;
+  if (nul >= 0) {
+    throw new KernelError({
+      errno: ERRNO.EINVAL,
+      syscall,
+      message: `${syscall}: ${JSON.stringify(s)} has a NUL byte at index ${nul}, which would cut it short in C (EINVAL)`,
+      hint: "remove the NUL byte: paths and names can't contain one",
+    });
+  }
   return new TextEncoder().encode(`${s}\0`);
 }
 
@@ -111,7 +146,7 @@ export function cString(s: string): Uint8Array {
  * throws a KernelError naming the path. The caller closes the fd.
  */
 export function openExisting(path: string, flags: number, hint?: string): number {
-  return check(sys().__open64_2(cString(path), flags), "open", { subject: path, hint });
+  return check(sys().__open64_2(cString(path, "open"), flags), "open", { subject: path, hint });
 }
 
 export type { libcSymbols };

@@ -261,3 +261,25 @@ test("a million NOPs on one ring leave no fd and under 10 MB of RSS behind", () 
   // Batches of 256: about one enter per batch, not one per op.
   assert.ok(out.enters < out.nops / 100, `${out.enters} enters for ${out.nops} NOPs`);
 }, { timeout: 60_000 });
+
+test("a loop awaiting one page-cache read after another still lets timers and other I/O run", async () => {
+  // Reads from the page cache complete at submit time, so without a yield the loop would run
+  // on microtasks alone: a timer set before it would never fire.
+  using ring = new Ring();
+  const fd = await ring.openat(CWD, "/proc/self/exe", 0);
+  const buf = new Uint8Array(4096);
+  let fired = false;
+  const timer = setTimeout(() => (fired = true), 5);
+  let reads = 0;
+  try {
+    while (!fired && reads < 2_000_000) {
+      assert.equal(await ring.read(fd, buf, 0), 4096);
+      reads++;
+    }
+  } finally {
+    clearTimeout(timer);
+    await ring.closeFd(fd);
+  }
+  assert.ok(fired, `the 5 ms timer never fired during ${reads} reads`);
+  assert.ok(reads > 0);
+});

@@ -32,6 +32,46 @@ export type MapUpdateFlag = "any" | "noexist" | "exist";
 
 const updateFlags: Record<MapUpdateFlag, number> = { any: BPF_ANY, noexist: BPF_NOEXIST, exist: BPF_EXIST };
 
+/** The BPF_* value of an update flag; anything but "any", "noexist" and "exist" is EINVAL. */
+function updateFlag(flag: MapUpdateFlag, syscall: string, map: string): number {
+  if (typeof flag === "string" && Object.hasOwn(updateFlags, flag)) return updateFlags[flag];
+  throw new KernelError({
+    errno: ERRNO.EINVAL,
+    syscall,
+    message: `${syscall}(${map}): ${JSON.stringify(flag)} is not an update flag (EINVAL)`,
+    hint: 'use "any" (the default), "noexist" or "exist"',
+  });
+}
+
+/**
+ * Encodes a key or value with its codec. One the codec refuses (a Uint8Array
+ * of the wrong length, a number out of range) is a KernelError EINVAL naming
+ * the call, like a wrong size the kernel itself refuses.
+ */
+function encodeWith<T>(
+  c: Codec<T>,
+  value: T,
+  into: Uint8Array,
+  what: "key" | "value",
+  syscall: string,
+  map: string,
+): void {
+  try {
+    c.encode(value, into);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new KernelError({
+      errno: ERRNO.EINVAL,
+      syscall,
+      message:
+        `${syscall}(${map}): the ${what} does not fit the map's ${c.size}-byte ${what}s: ${e.message} (EINVAL)`,
+      hint:
+        `pass ${what}s of the map's layout (map.info gives keySize and valueSize), or open the map with codecs for them`,
+      cause: e,
+    });
+  }
+}
+
 /** What the kernel says about a map (BPF_OBJ_GET_INFO_BY_FD). */
 export interface MapInfo {
   /** The map's id, unique on this host while it exists. */
@@ -182,7 +222,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     path: string,
     codecs: MapCodecs<K, V> = {},
   ): BpfMap<K, V> {
-    const fd = checkLibbpf(libbpf().symbols.bpf_obj_get(cString(path)), "bpf_obj_get", {
+    const fd = checkLibbpf(libbpf().symbols.bpf_obj_get(cString(path, "bpf_obj_get")), "bpf_obj_get", {
       subject: path,
       hint: "check that bpffs is mounted and the map is pinned there (ls the path)",
     });
@@ -191,7 +231,16 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
 
   /** Opens a map by its id (bpf_map_get_fd_by_id; needs CAP_SYS_ADMIN). */
   static fromId<K = Uint8Array, V = Uint8Array>(id: number, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
-    const fd = checkLibbpf(libbpf().symbols.bpf_map_get_fd_by_id(id), "bpf_map_get_fd_by_id", {
+    if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
+      throw new KernelError({
+        errno: ERRNO.EINVAL,
+        syscall: "bpf_map_get_fd_by_id",
+        message: `bpf_map_get_fd_by_id: ${id} is not a map id (an integer from 1 to 2^32 - 1) (EINVAL)`,
+        hint: "list the maps and their ids with `bpftool map`",
+      });
+    }
+    // >>> 0 also turns -0 into 0, which Deno's FFI refuses for a u32.
+    const fd = checkLibbpf(libbpf().symbols.bpf_map_get_fd_by_id(id >>> 0), "bpf_map_get_fd_by_id", {
       subject: `id ${id}`,
       hint: "list the maps with `bpftool map`; opening another process's map needs CAP_SYS_ADMIN",
     });
@@ -240,16 +289,20 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     return this.#fd;
   }
 
-  #encodeKey(key: K): Uint8Array {
+  #encodeKey(key: K, syscall: string): Uint8Array {
     this.#keyBuf.fill(0);
-    this.#key.encode(key, this.#keyBuf);
+    encodeWith(this.#key, key, this.#keyBuf, "key", syscall, this.info.name);
     return this.#keyBuf;
   }
 
   /** The value at `key`, or undefined when there is none (one value per possible CPU for per-CPU maps). */
   get(key: K): V | undefined {
     const fd = this.fd;
-    const ret = libbpf().symbols.bpf_map_lookup_elem(fd, this.#encodeKey(key), this.#valueBuf);
+    const ret = libbpf().symbols.bpf_map_lookup_elem(
+      fd,
+      this.#encodeKey(key, "bpf_map_lookup_elem"),
+      this.#valueBuf,
+    );
     if (ret === -ERRNO.ENOENT) return undefined;
     checkLibbpf(ret, "bpf_map_lookup_elem", { subject: this.info.name });
     return this.#value.decode(this.#valueBuf);
@@ -266,10 +319,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    */
   set(key: K, value: V, flag: MapUpdateFlag = "any"): void {
     const fd = this.fd;
-    const k = this.#encodeKey(key);
+    const flags = updateFlag(flag, "bpf_map_update_elem", this.info.name);
+    const k = this.#encodeKey(key, "bpf_map_update_elem");
     this.#valueBuf.fill(0);
-    this.#value.encode(value, this.#valueBuf);
-    const ret = libbpf().symbols.bpf_map_update_elem(fd, k, this.#valueBuf, updateFlags[flag]);
+    encodeWith(this.#value, value, this.#valueBuf, "value", "bpf_map_update_elem", this.info.name);
+    const ret = libbpf().symbols.bpf_map_update_elem(fd, k, this.#valueBuf, flags);
     if (ret < 0) {
       const hint = ret === -ERRNO.EEXIST
         ? 'the key exists and the flag was "noexist"'
@@ -284,7 +338,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
 
   /** Deletes `key`; returns false when it wasn't there. Array maps can't delete (EINVAL). */
   delete(key: K): boolean {
-    const ret = libbpf().symbols.bpf_map_delete_elem(this.fd, this.#encodeKey(key));
+    const fd = this.fd;
+    const ret = libbpf().symbols.bpf_map_delete_elem(fd, this.#encodeKey(key, "bpf_map_delete_elem"));
     if (ret === -ERRNO.ENOENT) return false;
     checkLibbpf(ret, "bpf_map_delete_elem", { subject: this.info.name });
     return true;
@@ -325,6 +380,18 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    */
   readAll(chunk = 256): Array<[K, V]> {
     const fd = this.fd;
+    // A chunk of 0 reads nothing and never reaches the end: the walk would spin forever.
+    if (!Number.isInteger(chunk) || chunk < 1 || chunk > 0xffff_ffff) {
+      throw new KernelError({
+        errno: ERRNO.EINVAL,
+        syscall: "bpf_map_lookup_batch",
+        message:
+          `bpf_map_lookup_batch(${this.info.name}): chunk ${chunk} is not a count of entries, 1 or more (EINVAL)`,
+        hint: "leave it out for 256 entries per call",
+      });
+    }
+    // More than the map can hold is never needed, and would only allocate (2^31 keys: gigabytes).
+    chunk = Math.min(chunk, Math.max(1, this.info.maxEntries));
     const ks = this.info.keySize;
     const vs = this.#valueBuf.length;
     const keys = new Uint8Array(ks * chunk);
@@ -367,17 +434,20 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
   setAll(entries: Iterable<readonly [K, V]>, flag: MapUpdateFlag = "any"): void {
     const list = [...entries];
     if (list.length === 0) return;
+    const fd = this.fd; // a closed map is EBADF before anything else
+    const syscall = "bpf_map_update_batch";
+    const flags = updateFlag(flag, syscall, this.info.name);
     const ks = this.info.keySize;
     const vs = this.#valueBuf.length;
     const keys = new Uint8Array(ks * list.length);
     const values = new Uint8Array(vs * list.length);
     list.forEach(([k, v], i) => {
-      this.#key.encode(k, keys.subarray(i * ks, (i + 1) * ks));
-      this.#value.encode(v, values.subarray(i * vs, (i + 1) * vs));
+      encodeWith(this.#key, k, keys.subarray(i * ks, (i + 1) * ks), "key", syscall, this.info.name);
+      encodeWith(this.#value, v, values.subarray(i * vs, (i + 1) * vs), "value", syscall, this.info.name);
     });
     const count = new Uint32Array([list.length]);
-    const opts = batchOpts(updateFlags[flag]);
-    const ret = libbpf().symbols.bpf_map_update_batch(this.fd, keys, values, count, opts);
+    const opts = batchOpts(flags);
+    const ret = libbpf().symbols.bpf_map_update_batch(fd, keys, values, count, opts);
     if (ret < 0 && unsupported(ret)) {
       for (const [k, v] of list) this.set(k, v, flag);
       return;
@@ -394,11 +464,21 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
   deleteAll(keys: Iterable<K>): number {
     const list = [...keys];
     if (list.length === 0) return 0;
+    const fd = this.fd; // a closed map is EBADF before anything else
     const ks = this.info.keySize;
     const buf = new Uint8Array(ks * list.length);
-    list.forEach((k, i) => this.#key.encode(k, buf.subarray(i * ks, (i + 1) * ks)));
+    list.forEach((k, i) =>
+      encodeWith(
+        this.#key,
+        k,
+        buf.subarray(i * ks, (i + 1) * ks),
+        "key",
+        "bpf_map_delete_batch",
+        this.info.name,
+      )
+    );
     const count = new Uint32Array([list.length]);
-    const ret = libbpf().symbols.bpf_map_delete_batch(this.fd, buf, count, batchOpts());
+    const ret = libbpf().symbols.bpf_map_delete_batch(fd, buf, count, batchOpts());
     if (ret < 0 && unsupported(ret)) return list.filter((k) => this.delete(k)).length;
     if (ret === -ERRNO.ENOENT) return count[0];
     checkLibbpf(ret, "bpf_map_delete_batch", { subject: this.info.name });
@@ -410,7 +490,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * process and other processes can open it. Remove the file to unpin.
    */
   pin(path: string): void {
-    checkLibbpf(libbpf().symbols.bpf_obj_pin(this.fd, cString(path)), "bpf_obj_pin", {
+    checkLibbpf(libbpf().symbols.bpf_obj_pin(this.fd, cString(path, "bpf_obj_pin")), "bpf_obj_pin", {
       subject: path,
       hint: "bpffs must be mounted (mount -t bpf bpf /sys/fs/bpf) and the path must not exist yet",
     });

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { runtime } from "../../ffi/runtime/mod.ts";
 import { ERRNO } from "../../ffi/structs/errno.ts";
 import { bpf_object_open_opts } from "../../ffi/structs/libbpf.ts";
-import { KernelError } from "../errors.ts";
+import { errnoValue, KernelError } from "../errors.ts";
 import { cString, libbpf } from "../native.ts";
 import { btfTracepointExists, kernelFunctionExists, missingKernelFunction } from "./btf.ts";
 import { checkLibbpf, checkPointer, libbpfError, stableBytes } from "./libbpf_call.ts";
@@ -36,6 +36,13 @@ export interface BpfObjectOptions {
 }
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+
+/** A node:fs error ("EISDIR", "EACCES", ...) as a KernelError naming `syscall`; other errors as they are. */
+function fsError(e: unknown, syscall: string, subject: string): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  const errno = typeof code === "string" ? errnoValue(code) : undefined;
+  return errno === undefined ? e : new KernelError({ errno, syscall, subject, cause: e });
+}
 
 function notElf(subject: string): KernelError {
   return new KernelError({
@@ -102,11 +109,24 @@ export class BpfObject {
       if (!existsSync(source)) {
         throw new KernelError({ errno: ERRNO.ENOENT, syscall: "bpf_object__open_file", subject: source });
       }
-      bytes = readFileSync(source);
+      try {
+        bytes = readFileSync(source);
+      } catch (e) {
+        throw fsError(e, "bpf_object__open_file", source);
+      }
     } else bytes = source;
     if (bytes.length < 4 || ELF_MAGIC.some((b, i) => bytes[i] !== b)) throw notElf(subject);
 
-    const log = stableBytes(options.logSize ?? 1 << 20);
+    const logSize = options.logSize ?? 1 << 20;
+    if (!Number.isInteger(logSize) || logSize < 0 || logSize > 0xffff_ffff) {
+      throw new KernelError({
+        errno: ERRNO.EINVAL,
+        syscall: "bpf_object__open_mem",
+        message: `BpfObject.open(${subject}): logSize ${logSize} is not a byte count from 0 to 2^32 - 1 (EINVAL)`,
+        hint: "leave logSize out for 1 MiB of verifier log",
+      });
+    }
+    const log = stableBytes(logSize);
     const name = options.name ??
       (typeof source === "string"
         ? source.slice(source.lastIndexOf("/") + 1).replace(/\.(bpf\.)?o$/, "")
@@ -130,14 +150,25 @@ export class BpfObject {
       hint: "check that it is a BPF object built by `clang -target bpf` (with -g for BTF)",
     });
     const object = new BpfObject(obj, log, [image, nameBytes, opts]);
-    if (options.pinRoot) object.#setPinRoot(options.pinRoot);
+    if (options.pinRoot) {
+      try {
+        object.#setPinRoot(options.pinRoot);
+      } catch (e) {
+        object.close();
+        throw e;
+      }
+    }
     return object;
   }
 
   #setPinRoot(root: string): void {
     const lib = libbpf().symbols;
     const rt = runtime();
-    mkdirSync(root, { recursive: true });
+    try {
+      mkdirSync(root, { recursive: true });
+    } catch (e) {
+      throw fsError(e, "mkdir", root);
+    }
     for (
       let m = lib.bpf_object__next_map(this.#obj, 0);
       m !== 0;
@@ -180,7 +211,7 @@ export class BpfObject {
         hint: "call setAttachTarget() between BpfObject.open() and load()",
       });
     }
-    const p = lib.bpf_object__find_program_by_name(obj, cString(program));
+    const p = lib.bpf_object__find_program_by_name(obj, cString(program, "bpf_object__find_program_by_name"));
     if (p === 0) {
       throw new KernelError({
         errno: ERRNO.ENOENT,
@@ -344,7 +375,7 @@ export class BpfObject {
     const hit = this.#programs.get(name);
     if (hit) return hit;
     const lib = libbpf().symbols;
-    const p = lib.bpf_object__find_program_by_name(obj, cString(name));
+    const p = lib.bpf_object__find_program_by_name(obj, cString(name, "bpf_object__find_program_by_name"));
     if (p === 0) {
       throw new KernelError({
         errno: ERRNO.ENOENT,
@@ -382,7 +413,7 @@ export class BpfObject {
   map<K = Uint8Array, V = Uint8Array>(name: string, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
     const obj = this.#requireLoaded(`map "${name}"`);
     const lib = libbpf().symbols;
-    const m = lib.bpf_object__find_map_by_name(obj, cString(name));
+    const m = lib.bpf_object__find_map_by_name(obj, cString(name, "bpf_object__find_map_by_name"));
     if (m === 0) {
       throw new KernelError({
         errno: ERRNO.ENOENT,

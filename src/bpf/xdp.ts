@@ -260,7 +260,7 @@ export class XdpLink {
    */
   static openPinned(path: string): XdpLink {
     const lib = libbpf().symbols;
-    const fd = checkLibbpf(lib.bpf_obj_get(cString(path)), "bpf_obj_get", {
+    const fd = checkLibbpf(lib.bpf_obj_get(cString(path, "bpf_obj_get")), "bpf_obj_get", {
       subject: path,
       hint: "nothing is pinned there: check the path, and that bpffs is mounted",
     });
@@ -307,7 +307,7 @@ export class XdpLink {
 
   /** Pins the link at `path` on bpffs (bpf_obj_pin): it then outlives this process. */
   pin(path: string): void {
-    checkLibbpf(libbpf().symbols.bpf_obj_pin(this.fd, cString(path)), "bpf_obj_pin", {
+    checkLibbpf(libbpf().symbols.bpf_obj_pin(this.fd, cString(path, "bpf_obj_pin")), "bpf_obj_pin", {
       subject: path,
       hint: "bpffs must be mounted there (mount -t bpf bpf /sys/fs/bpf) and the path must not exist yet",
     });

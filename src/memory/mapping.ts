@@ -131,7 +131,7 @@ export class Mapping {
   /** The mapped bytes. Throws a KernelError (EBADF) after close(). */
   get bytes(): Uint8Array {
     this.assertOpen("mmap");
-    this.#bytes ??= new Uint8Array(viewRegion(this.#state), this.#delta, this.size);
+    this.#bytes ??= new Uint8Array(viewRegion(this.#state, this.#subject), this.#delta, this.size);
     return this.#bytes;
   }
 
@@ -339,7 +339,7 @@ export function mapMemory(size: number, options: MapMemoryOptions = {}): Mapping
     if (shared) {
       const mfd = pool ? MFD_HUGETLB | (pool.bytes === 2 ** 21 ? MFD_HUGE_2MB : MFD_HUGE_1GB) : 0;
       fd = check(
-        sys().memfd_create(cString(options.name ?? "kernelkit"), MFD_CLOEXEC | mfd),
+        sys().memfd_create(cString(options.name ?? "kernelkit", "memfd_create"), MFD_CLOEXEC | mfd),
         "memfd_create",
         {
           subject,

@@ -28,6 +28,7 @@ import {
 } from "../../ffi/structs/mman.ts";
 import { _SC_PAGESIZE } from "../../ffi/structs/unistd.ts";
 import { runtime } from "../../ffi/runtime/mod.ts";
+import { ERRNO } from "../../ffi/structs/errno.ts";
 import { KernelError, type KernelErrorInit } from "../errors.ts";
 import { errno, sys } from "../native.ts";
 import { applyAdvice } from "./advice.ts";
@@ -136,10 +137,28 @@ export function trackOwner(owner: object, state: RegionState): void {
   if (state.span > 0) registry.register(owner, { state, owner: true }, state);
 }
 
-/** The ArrayBuffer over the region's mapped range, tracked so the range is unmapped only after it is collected. */
-export function viewRegion(state: RegionState): ArrayBuffer {
+/**
+ * The ArrayBuffer over the region's mapped range, tracked so the range is
+ * unmapped only after it is collected. A range larger than the runtime's
+ * ArrayBuffers can be (Bun stops at 4 GiB) is a KernelError EOVERFLOW.
+ */
+export function viewRegion(state: RegionState, subject = "a mapping"): ArrayBuffer {
   if (state.length === 0) return new ArrayBuffer(0);
-  const buffer = runtime().view(state.address, state.length);
+  let buffer: ArrayBuffer;
+  try {
+    buffer = runtime().view(state.address, state.length);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new KernelError({
+      errno: ERRNO.EOVERFLOW,
+      syscall: "mmap",
+      message:
+        `mmap(${subject}): the ${state.length}-byte range is mapped, but this runtime can't make an ArrayBuffer that large (${e.message}) (EOVERFLOW)`,
+      hint:
+        "map it in pieces of at most 4 GiB (mapFile with offset and length), or use Deno, whose views go further",
+      cause: e,
+    });
+  }
   state.viewed = true;
   registry.register(buffer, { state, owner: false });
   return buffer;

@@ -43,7 +43,7 @@ export function interfaceByName(name: string): NetInterface {
       hint: "list the interfaces with `ip link`",
     });
   }
-  const index = sys().if_nametoindex(cString(name));
+  const index = sys().if_nametoindex(cString(name, "if_nametoindex"));
   if (index === 0) {
     const err = errno();
     const known = interfaceNames();

@@ -229,7 +229,16 @@ export function listen(options: ListenOptions = {}): TcpListener {
       subject: where,
       hint: "is another process on this port? Pick another port, or 0 for any free one; ports below 1024 need root or CAP_NET_BIND_SERVICE",
     });
-    check(sys().listen(fd, options.backlog ?? 511), "listen", { subject: where });
+    const backlog = options.backlog ?? 511;
+    if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fff_ffff) {
+      throw new KernelError({
+        errno: 22,
+        syscall: "listen",
+        subject: `${where}, backlog ${backlog}`,
+        hint: "the backlog must be an integer from 0 to 2^31 - 1 (the kernel caps it at net.core.somaxconn)",
+      });
+    }
+    check(sys().listen(fd, backlog), "listen", { subject: where });
     return new TcpListener(fd, options.ring ?? defaultRing());
   } catch (e) {
     sys().close(fd);

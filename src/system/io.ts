@@ -18,7 +18,7 @@
 import { unlendable, viewAddress } from "../../ffi/runtime/address.ts";
 import { ERRNO } from "../../ffi/structs/errno.ts";
 import { KernelError } from "../errors.ts";
-import { errno, sys } from "../native.ts";
+import { checkFd, errno, sys } from "../native.ts";
 
 function lend(syscall: string, fd: number, buffer: ArrayBufferView, length: number | undefined): number {
   const why = unlendable(buffer);
@@ -62,6 +62,7 @@ function retry(syscall: string, fd: number, call: () => number): number {
  * EISDIR, ESPIPE ...) on failure.
  */
 export function pread(fd: number, buffer: ArrayBufferView, offset: number, length?: number): number {
+  fd = checkFd(fd, "pread64");
   const n = lend("pread64", fd, buffer, length);
   checkOffset("pread64", fd, offset);
   const address = viewAddress(buffer);
@@ -75,6 +76,7 @@ export function pread(fd: number, buffer: ArrayBufferView, offset: number, lengt
  * KernelError on failure.
  */
 export function pwrite(fd: number, buffer: ArrayBufferView, offset: number, length?: number): number {
+  fd = checkFd(fd, "pwrite64");
   const n = lend("pwrite64", fd, buffer, length);
   checkOffset("pwrite64", fd, offset);
   const address = viewAddress(buffer);
@@ -88,6 +90,7 @@ export function pwrite(fd: number, buffer: ArrayBufferView, offset: number, leng
  * non-blocking fd with nothing to read it throws a KernelError (EAGAIN).
  */
 export function read(fd: number, buffer: ArrayBufferView, length?: number): number {
+  fd = checkFd(fd, "read");
   const n = lend("read", fd, buffer, length);
   const address = viewAddress(buffer);
   return retry("read", fd, () => sys().read(fd, address, n));
@@ -100,6 +103,7 @@ export function read(fd: number, buffer: ArrayBufferView, length?: number): numb
  * throws a KernelError on failure (EPIPE when a socket's peer is gone).
  */
 export function write(fd: number, buffer: ArrayBufferView, length?: number): number {
+  fd = checkFd(fd, "write");
   const n = lend("write", fd, buffer, length);
   const address = viewAddress(buffer);
   return retry("write", fd, () => sys().write(fd, address, n));
@@ -111,6 +115,7 @@ export function write(fd: number, buffer: ArrayBufferView, length?: number): num
  * fd that is not open throws a KernelError (EBADF).
  */
 export function closeFd(fd: number): void {
+  fd = checkFd(fd, "close");
   // No retry on EINTR: Linux has released the fd even then, and a retry could close a reused one.
   if (sys().close(fd) < 0) {
     const e = errno();

@@ -43,10 +43,13 @@ import {
 } from "../../ffi/structs/io_uring.ts";
 import { __kernel_timespec } from "../../ffi/structs/time.ts";
 import { KernelError } from "../errors.ts";
-import { check, libc, liburing, sys } from "../native.ts";
+import { badFd, check, checkFd, libc, liburing, sys } from "../native.ts";
 import { opcodeName, type OpcodeSupport, probeOpcodes, setupRingFd } from "./probe.ts";
 import { mapRings, type RingMemory } from "./rings.ts";
 import { writeSqe } from "./sqe.ts";
+
+/** Microtask flushes in a row before one waits for the event loop (see RingCore's #scheduleFlush). */
+const FLUSH_STREAK = 256;
 
 /** Options of a ring. */
 export interface RingOptions {
@@ -193,11 +196,16 @@ export class RingCore {
   #batch: Completion[] = [];
   #batchCount = 0;
   #flushQueued = false;
+  /** Flushes run from microtasks since the event loop last had a turn (see #scheduleFlush). */
+  #flushStreak = 0;
   #waiting = false;
   #closed = false;
   #closing = false;
   #waker: EventfdWaker | undefined;
   readonly #flushBound = () => this.#flush();
+  readonly #endStreakBound = () => {
+    this.#flushStreak = 0;
+  };
   readonly #onWakeBound = () => this.#onWake();
 
   /** Sets up the ring and maps its memory. Throws a KernelError when the kernel refuses. */
@@ -396,6 +404,7 @@ export class RingCore {
     ioprio = 0,
   ): Promise<number> {
     if (this.#closed) return Promise.reject(this.#closedError(opcodeName(opcode)));
+    if ((fd | 0) !== fd) return Promise.reject(badFd(fd, opcodeName(opcode)));
     const lacking = this.unsupported(opcode);
     if (lacking) return Promise.reject(lacking);
     const signal = options?.signal;
@@ -469,6 +478,7 @@ export class RingCore {
   /** Checks the ring is open and the op supported, then takes a slot holding `keep`. */
   #claim(kind: number, opcode: number, fd: number, keep: unknown): number {
     if (this.#closed) this.assertOpen(opcodeName(opcode));
+    if ((fd | 0) !== fd) throw badFd(fd, opcodeName(opcode));
     const lacking = this.unsupported(opcode);
     if (lacking) throw lacking;
     const slot = this.#allocSlot(kind);
@@ -552,6 +562,7 @@ export class RingCore {
    */
   cancelFd(fd: number): void {
     if (this.#closed) return;
+    checkFd(fd, "async_cancel");
     this.#placeInternal(IORING_OP_ASYNC_CANCEL, fd, 0, IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL);
     this.#submitNow();
   }
@@ -561,10 +572,20 @@ export class RingCore {
     this.#placeInternal(opcode, fd, addr, opFlags, off);
   }
 
+  /**
+   * Flushes from a microtask, so that every op started in this JS turn goes
+   * in with one io_uring_enter. Ops that complete at submit time (a read from
+   * the page cache) are reaped in the same flush, so a loop that awaits one
+   * op after another would run on microtasks alone and starve timers and I/O.
+   * So a marker macrotask ends each streak, and after FLUSH_STREAK flushes
+   * without one, the next flush waits for the event loop's turn.
+   */
   #scheduleFlush(): void {
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    queueMicrotask(this.#flushBound);
+    if (this.#flushStreak === 0) setImmediate(this.#endStreakBound);
+    if (++this.#flushStreak > FLUSH_STREAK) setImmediate(this.#flushBound);
+    else queueMicrotask(this.#flushBound);
   }
 
   #flush(): void {
@@ -744,6 +765,11 @@ export class RingCore {
     // Generation first, then the CQ: a CQE posted before the eventfd was
     // registered, or while the worker was between reads, is not missed.
     const seen = this.#waker.generation();
+    // DEFER_TASKRUN: a completion waits as task work, not in the CQ, until this
+    // thread enters the kernel, and the kernel writes the eventfd only for the
+    // first one. One that came before `seen` was read (an op finished by io-wq
+    // right after the submit) would be waited for forever: flush it into the CQ now.
+    if (this.#getEventsOnEnter) this.#enter(0, 0, IORING_ENTER_GETEVENTS);
     if (this.cqReady() > 0) queueMicrotask(this.#onWakeBound);
     else this.#waker.wait(seen).then(this.#onWakeBound);
   }

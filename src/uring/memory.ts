@@ -38,8 +38,14 @@ export function iovecs(op: string, fd: number, buffers: readonly ArrayBufferView
 
 /** A struct __kernel_timespec of `ms` milliseconds, as JS memory to keep with the op. */
 export function timespec(op: string, ms: number): Uint8Array {
-  if (!Number.isFinite(ms) || ms < 0) {
-    throw new KernelError({ errno: 22, syscall: op, subject: `${ms} ms`, hint: "the time must be a finite number of milliseconds >= 0" });
+  // Past 2^53 ms the seconds no longer fit the timespec's halves: 1e300 ms used to expire at once.
+  if (!Number.isFinite(ms) || ms < 0 || ms > Number.MAX_SAFE_INTEGER) {
+    throw new KernelError({
+      errno: 22,
+      syscall: op,
+      subject: `${ms} ms`,
+      hint: "the time must be a finite number of milliseconds from 0 to 2^53 - 1",
+    });
   }
   const bytes = __kernel_timespec.alloc();
   const view = new DataView(bytes.buffer);

@@ -49,7 +49,7 @@ import {
 } from "../../ffi/structs/io_uring.ts";
 import { statx } from "../../ffi/structs/stat.ts";
 import { KernelError } from "../errors.ts";
-import { cString } from "../native.ts";
+import { checkFd, cString } from "../native.ts";
 import { type FixedBuffers, iovecs, timespec } from "./memory.ts";
 import { setBufIndex, setFileIndex, setIoprio } from "./sqe.ts";
 
@@ -199,7 +199,7 @@ export function madvise<C, R>(sink: Sink<C, R>, ctx: C, view: ArrayBufferView, a
 
 /** openat(2). */
 export function openat<C, R>(sink: Sink<C, R>, ctx: C, dirfd: number, path: string, flags: number, mode: number): R {
-  const p = cString(path);
+  const p = cString(path, "openat");
   return sink(IORING_OP_OPENAT, dirfd, 0, viewAddress(p), mode, flags, p, path, undefined, 0, ctx);
 }
 
@@ -213,7 +213,7 @@ export function openat2<C, R>(
   mode: number,
   resolve: number,
 ): R {
-  const p = cString(path);
+  const p = cString(path, "openat2");
   const how = open_how.alloc();
   const v = new DataView(how.buffer);
   open_how.write(v, 0, "flags", flags);
@@ -238,13 +238,13 @@ export function statxInto<C, R>(
   out: Uint8Array,
 ): R {
   lend("statx", dirfd, out, statx.size);
-  const p = cString(path);
+  const p = cString(path, "statx");
   return sink(IORING_OP_STATX, dirfd, viewAddress(out), viewAddress(p), mask, flags, [p, out], path, undefined, 0, ctx);
 }
 
 /** unlinkat(2). */
 export function unlinkat<C, R>(sink: Sink<C, R>, ctx: C, dirfd: number, path: string, flags: number): R {
-  const p = cString(path);
+  const p = cString(path, "unlinkat");
   return sink(IORING_OP_UNLINKAT, dirfd, 0, viewAddress(p), 0, flags, p, path, undefined, 0, ctx);
 }
 
@@ -258,22 +258,22 @@ export function renameat<C, R>(
   newPath: string,
   flags: number,
 ): R {
-  const a = cString(oldPath);
-  const b = cString(newPath);
+  const a = cString(oldPath, "renameat");
+  const b = cString(newPath, "renameat");
   const subject = `${oldPath} -> ${newPath}`;
   return sink(IORING_OP_RENAMEAT, oldDirfd, viewAddress(b), viewAddress(a), newDirfd, flags, [a, b], subject, undefined, 0, ctx);
 }
 
 /** mkdirat(2). */
 export function mkdirat<C, R>(sink: Sink<C, R>, ctx: C, dirfd: number, path: string, mode: number): R {
-  const p = cString(path);
+  const p = cString(path, "mkdirat");
   return sink(IORING_OP_MKDIRAT, dirfd, 0, viewAddress(p), mode, 0, p, path, undefined, 0, ctx);
 }
 
 /** symlinkat(2). */
 export function symlinkat<C, R>(sink: Sink<C, R>, ctx: C, target: string, newDirfd: number, linkPath: string): R {
-  const t = cString(target);
-  const l = cString(linkPath);
+  const t = cString(target, "symlinkat");
+  const l = cString(linkPath, "symlinkat");
   return sink(IORING_OP_SYMLINKAT, newDirfd, viewAddress(l), viewAddress(t), 0, 0, [t, l], linkPath, undefined, 0, ctx);
 }
 
@@ -287,8 +287,8 @@ export function linkat<C, R>(
   newPath: string,
   flags: number,
 ): R {
-  const a = cString(oldPath);
-  const b = cString(newPath);
+  const a = cString(oldPath, "linkat");
+  const b = cString(newPath, "linkat");
   const subject = `${oldPath} -> ${newPath}`;
   return sink(IORING_OP_LINKAT, oldDirfd, viewAddress(b), viewAddress(a), newDirfd, flags, [a, b], subject, undefined, 0, ctx);
 }
@@ -323,6 +323,7 @@ export function splice<C, R>(
   len: number,
   flags: number,
 ): R {
+  checkFd(fdIn, "splice");
   offset("splice", offIn);
   count("splice", "length", len);
   const subject = `fd ${fdIn} -> fd ${fdOut}`;
@@ -331,6 +332,7 @@ export function splice<C, R>(
 
 /** tee(2). */
 export function tee<C, R>(sink: Sink<C, R>, ctx: C, fdIn: number, fdOut: number, len: number, flags: number): R {
+  checkFd(fdIn, "tee");
   count("tee", "length", len);
   const subject = `fd ${fdIn} -> fd ${fdOut}`;
   return sink(IORING_OP_TEE, fdOut, 0, 0, len, flags, undefined, subject, (s, i) => setFileIndex(s, i, fdIn), 0, ctx);

@@ -34,16 +34,20 @@ function userData(value: number): number {
 export class Prep {
   readonly #sink: ops.Sink<PrepContext, void>;
   readonly #fixed: () => FixedBuffers | undefined;
+  readonly #assertOpen: (op: string) => void;
   readonly #ctx: PrepContext = { userData: 0, flags: 0 };
   #nextFlags = 0;
 
   /** Built by the Ring; not for direct use. */
-  constructor(sink: ops.Sink<PrepContext, void>, fixed: () => FixedBuffers | undefined) {
+  constructor(sink: ops.Sink<PrepContext, void>, fixed: () => FixedBuffers | undefined, assertOpen: (op: string) => void = () => {}) {
     this.#sink = sink;
     this.#fixed = fixed;
+    this.#assertOpen = assertOpen;
   }
 
-  #context(data: number): PrepContext {
+  #context(data: number, op: string): PrepContext {
+    // Evaluated before the op's own argument checks: on a closed ring, EBADF comes first.
+    this.#assertOpen(op);
     this.#ctx.userData = userData(data);
     this.#ctx.flags = this.#nextFlags;
     this.#nextFlags = 0;
@@ -58,61 +62,61 @@ export class Prep {
 
   /** IORING_OP_NOP. */
   nop(userData: number): void {
-    ops.nop(this.#sink, this.#context(userData));
+    ops.nop(this.#sink, this.#context(userData, "nop"));
   }
 
   /** pread(2). */
   read(fd: number, buffer: ArrayBufferView, offset: number, userData: number, length: number = buffer.byteLength): void {
-    ops.read(this.#sink, this.#context(userData), fd, buffer, offset, length);
+    ops.read(this.#sink, this.#context(userData, "read"), fd, buffer, offset, length);
   }
 
   /** pwrite(2). */
   write(fd: number, buffer: ArrayBufferView, offset: number, userData: number, length: number = buffer.byteLength): void {
-    ops.write(this.#sink, this.#context(userData), fd, buffer, offset, length);
+    ops.write(this.#sink, this.#context(userData, "write"), fd, buffer, offset, length);
   }
 
   /** preadv(2). */
   readv(fd: number, buffers: readonly ArrayBufferView[], offset: number, userData: number): void {
-    ops.readv(this.#sink, this.#context(userData), fd, buffers, offset);
+    ops.readv(this.#sink, this.#context(userData, "readv"), fd, buffers, offset);
   }
 
   /** pwritev(2). */
   writev(fd: number, buffers: readonly ArrayBufferView[], offset: number, userData: number): void {
-    ops.writev(this.#sink, this.#context(userData), fd, buffers, offset);
+    ops.writev(this.#sink, this.#context(userData, "writev"), fd, buffers, offset);
   }
 
   /** IORING_OP_READ_FIXED into a registered buffer. */
   readFixed(fd: number, buffer: ArrayBufferView, offset: number, userData: number, length: number = buffer.byteLength): void {
-    ops.readFixed(this.#sink, this.#context(userData), this.#fixed(), fd, buffer, offset, length);
+    ops.readFixed(this.#sink, this.#context(userData, "read_fixed"), this.#fixed(), fd, buffer, offset, length);
   }
 
   /** IORING_OP_WRITE_FIXED from a registered buffer. */
   writeFixed(fd: number, buffer: ArrayBufferView, offset: number, userData: number, length: number = buffer.byteLength): void {
-    ops.writeFixed(this.#sink, this.#context(userData), this.#fixed(), fd, buffer, offset, length);
+    ops.writeFixed(this.#sink, this.#context(userData, "write_fixed"), this.#fixed(), fd, buffer, offset, length);
   }
 
   /** fsync(2) (fdatasync with `datasync`). */
   fsync(fd: number, userData: number, datasync = false): void {
-    ops.fsync(this.#sink, this.#context(userData), fd, datasync);
+    ops.fsync(this.#sink, this.#context(userData, "fsync"), fd, datasync);
   }
 
   /** openat(2); the completion's res is the new fd. */
   openat(dirfd: number, path: string, flags: number, mode: number, userData: number): void {
-    ops.openat(this.#sink, this.#context(userData), dirfd, path, flags, mode);
+    ops.openat(this.#sink, this.#context(userData, "openat"), dirfd, path, flags, mode);
   }
 
   /** close(2). */
   closeFd(fd: number, userData: number): void {
-    ops.closeFd(this.#sink, this.#context(userData), fd);
+    ops.closeFd(this.#sink, this.#context(userData, "close"), fd);
   }
 
   /** IORING_OP_TIMEOUT of `ms`, or after `count` completions. */
   timeout(ms: number, userData: number, count = 0): void {
-    ops.timeout(this.#sink, this.#context(userData), ms, count, false);
+    ops.timeout(this.#sink, this.#context(userData, "timeout"), ms, count, false);
   }
 
   /** splice(2). */
   splice(fdIn: number, offIn: number, fdOut: number, offOut: number, length: number, flags: number, userData: number): void {
-    ops.splice(this.#sink, this.#context(userData), fdIn, offIn, fdOut, offOut, length, flags);
+    ops.splice(this.#sink, this.#context(userData, "splice"), fdIn, offIn, fdOut, offOut, length, flags);
   }
 }

@@ -28,7 +28,7 @@ import {
 } from "../../ffi/structs/io_uring.ts";
 import { statx as statxLayout } from "../../ffi/structs/stat.ts";
 import { KernelError } from "../errors.ts";
-import { checkNegative, liburing } from "../native.ts";
+import { checkFd, checkNegative, liburing } from "../native.ts";
 import { type OpOptions, RingCore, type RingOptions, type StreamHandler } from "./core.ts";
 import type { ProvidedBuffers } from "./bufring.ts";
 import { FixedBuffers } from "./memory.ts";
@@ -94,6 +94,7 @@ export class Ring extends RingCore {
       (opcode, fd, off, addr, len, opFlags, keep, _subject, extra, _ok, ctx) =>
         this.prepOp(opcode, fd, off, addr, len, opFlags, ctx.userData, keep, ctx.flags, extra),
       () => this.#fixed,
+      (op) => this.assertOpen(op),
     );
   }
 
@@ -102,7 +103,7 @@ export class Ring extends RingCore {
     try {
       return ops.nop(this.#submit, options);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -111,7 +112,7 @@ export class Ring extends RingCore {
     try {
       return ops.read(this.#submit, options, fd, buffer, offset, length);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -120,7 +121,7 @@ export class Ring extends RingCore {
     try {
       return ops.write(this.#submit, options, fd, buffer, offset, length);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -129,7 +130,7 @@ export class Ring extends RingCore {
     try {
       return ops.readv(this.#submit, options, fd, buffers, offset);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -138,7 +139,7 @@ export class Ring extends RingCore {
     try {
       return ops.writev(this.#submit, options, fd, buffers, offset);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -147,7 +148,7 @@ export class Ring extends RingCore {
     try {
       return ops.readFixed(this.#submit, options, this.#fixed, fd, buffer, offset, length);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -156,7 +157,7 @@ export class Ring extends RingCore {
     try {
       return ops.writeFixed(this.#submit, options, this.#fixed, fd, buffer, offset, length);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -165,7 +166,7 @@ export class Ring extends RingCore {
     try {
       return ops.fsync(this.#submit, options, fd, options?.datasync === true);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -174,7 +175,7 @@ export class Ring extends RingCore {
     try {
       return ops.fsync(this.#submit, options, fd, true);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -183,7 +184,7 @@ export class Ring extends RingCore {
     try {
       return ops.fallocate(this.#submit, options, fd, mode, offset, length);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -192,7 +193,7 @@ export class Ring extends RingCore {
     try {
       return ops.fadvise(this.#submit, options, fd, offset, length, advice);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -201,7 +202,7 @@ export class Ring extends RingCore {
     try {
       return ops.madvise(this.#submit, options, view, advice);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -210,7 +211,7 @@ export class Ring extends RingCore {
     try {
       return ops.openat(this.#submit, options, dirfd, path, flags, mode);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -219,7 +220,7 @@ export class Ring extends RingCore {
     try {
       return ops.openat2(this.#submit, options, dirfd, path, how.flags, how.mode ?? 0, how.resolve ?? 0);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -228,14 +229,20 @@ export class Ring extends RingCore {
     try {
       return ops.closeFd(this.#submit, options, fd);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
   /** statx(2): resolves with the file's attributes. */
   async statx(dirfd: number, path: string, flags = 0, mask = 0xfff, options?: OpOptions): Promise<Statx> {
     const out = statxLayout.alloc();
-    await ops.statxInto(this.#submit, options, dirfd, path, flags, mask, out);
+    let done: Promise<number>;
+    try {
+      done = ops.statxInto(this.#submit, options, dirfd, path, flags, mask, out);
+    } catch (e) {
+      done = this.#rejected(e);
+    }
+    await done;
     return statxFrom(new DataView(out.buffer));
   }
 
@@ -244,7 +251,7 @@ export class Ring extends RingCore {
     try {
       return ops.unlinkat(this.#submit, options, dirfd, path, flags);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -253,7 +260,7 @@ export class Ring extends RingCore {
     try {
       return ops.renameat(this.#submit, options, oldDirfd, oldPath, newDirfd, newPath, flags);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -262,7 +269,7 @@ export class Ring extends RingCore {
     try {
       return ops.mkdirat(this.#submit, options, dirfd, path, mode);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -271,7 +278,7 @@ export class Ring extends RingCore {
     try {
       return ops.symlinkat(this.#submit, options, target, newDirfd, linkPath);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -280,7 +287,7 @@ export class Ring extends RingCore {
     try {
       return ops.linkat(this.#submit, options, oldDirfd, oldPath, newDirfd, newPath, flags);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -293,7 +300,7 @@ export class Ring extends RingCore {
     try {
       return ops.timeout(this.#submit, options, ms, options?.count ?? 0, options?.absolute === true);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -304,7 +311,13 @@ export class Ring extends RingCore {
    */
   async linkTimeout(ms: number, options?: OpOptions): Promise<boolean> {
     try {
-      await ops.linkTimeout(this.#submit, options, ms);
+      let done: Promise<number>;
+      try {
+        done = ops.linkTimeout(this.#submit, options, ms);
+      } catch (e) {
+        done = this.#rejected(e);
+      }
+      await done;
       return true;
     } catch (e) {
       if (e instanceof KernelError && e.errno === ECANCELED && !options?.signal?.aborted) return false;
@@ -320,7 +333,7 @@ export class Ring extends RingCore {
     try {
       return ops.pollAdd(this.#submit, options, fd, events);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -329,7 +342,7 @@ export class Ring extends RingCore {
     try {
       return ops.splice(this.#submit, options, fdIn, offIn, fdOut, offOut, length, flags);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -338,7 +351,7 @@ export class Ring extends RingCore {
     try {
       return ops.tee(this.#submit, options, fdIn, fdOut, length, flags);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -347,7 +360,7 @@ export class Ring extends RingCore {
     try {
       return ops.accept(this.#submit, options, fd, flags);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -365,7 +378,7 @@ export class Ring extends RingCore {
     try {
       return ops.connect(this.#submit, options, fd, sockaddr, subject);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -374,7 +387,7 @@ export class Ring extends RingCore {
     try {
       return ops.recv(this.#submit, options, fd, buffer, length, flags);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -397,7 +410,7 @@ export class Ring extends RingCore {
     try {
       return ops.send(this.#submit, options, fd, buffer, length, flags | MSG_NOSIGNAL);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -406,7 +419,7 @@ export class Ring extends RingCore {
     try {
       return ops.sendmsg(this.#submit, options, fd, buffers, flags | MSG_NOSIGNAL);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
   }
 
@@ -427,7 +440,7 @@ export class Ring extends RingCore {
       try {
         ops.sendZc(this.#stream(handler, 0), undefined, fd, buffer, length, flags | MSG_NOSIGNAL);
       } catch (e) {
-        reject(e);
+        this.#rejected(e).catch(reject);
       }
     });
   }
@@ -437,8 +450,24 @@ export class Ring extends RingCore {
     try {
       return ops.shutdown(this.#submit, options, fd, how);
     } catch (e) {
-      return Promise.reject(e);
+      return this.#rejected(e);
     }
+  }
+
+  /**
+   * An op's synchronous failure (a bad argument) as its rejection. On a closed
+   * ring the op fails with EBADF whatever its arguments, as an op after close
+   * always does.
+   */
+  #rejected(e: unknown): Promise<never> {
+    if (this.closed && e instanceof KernelError && e.errno !== 9) {
+      try {
+        this.assertOpen(e.syscall);
+      } catch (closed) {
+        return Promise.reject(closed);
+      }
+    }
+    return Promise.reject(e);
   }
 
   /** A sink that queues a multishot op with `handler`. */
@@ -479,6 +508,16 @@ export class Ring extends RingCore {
    */
   registerFiles(fds: readonly number[]): void {
     this.assertOpen("io_uring_register");
+    if (fds.length === 0) {
+      // An empty table has no address: the kernel would answer EFAULT.
+      throw new KernelError({
+        errno: 22,
+        syscall: "io_uring_register",
+        subject: "IORING_REGISTER_FILES, 0 files",
+        hint: "pass at least one fd (-1 holds an empty slot)",
+      });
+    }
+    for (const fd of fds) checkFd(fd, "io_uring_register");
     const table = Int32Array.from(fds);
     const r = liburing().symbols.io_uring_register(this.fd, IORING_REGISTER_FILES, viewAddress(table), table.length);
     checkNegative(r, "io_uring_register", {
