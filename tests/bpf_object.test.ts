@@ -303,7 +303,7 @@ catch (e) { console.log(JSON.stringify({ code: (e as KernelError).code, message:
       assert.equal(r.status, 0, r.stderr);
       const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
       assert.equal(out.code, "EPERM", r.stdout);
-      assert.match(out.message, /run as root, or grant CAP_BPF and CAP_NET_ADMIN/i);
+      assert.match(out.message, /run as root, or grant CAP_BPF plus CAP_NET_ADMIN for XDP.*CAP_PERFMON for tracing/i);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -277,7 +277,7 @@ export class BpfObject {
         subject: this.name,
         log: log || undefined,
         hint: err === ERRNO.EPERM
-          ? "run as root, or grant CAP_BPF and CAP_NET_ADMIN (XDP and tc programs need both; older kernels need CAP_SYS_ADMIN)"
+          ? "run as root, or grant CAP_BPF plus CAP_NET_ADMIN for XDP and tc programs or CAP_PERFMON for tracing programs (older kernels need CAP_SYS_ADMIN)"
           : undefined,
       });
     }
