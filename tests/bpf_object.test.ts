@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { guardFile, skipUnless, test } from "./harness.ts";
+import { throwsCode } from "./support/kernel_error.ts";
 import { hasCommand, runScript, runtimeBinary } from "./support/process.ts";
 import {
   BpfMap,
@@ -35,18 +36,6 @@ const notRoot = isRoot ? null : "needs root (CAP_BPF and CAP_NET_ADMIN) to load 
 const XDP_DROP = 1;
 const XDP_PASS = 2;
 
-function rejects(fn: () => unknown, code: string, pattern?: RegExp): KernelError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof KernelError, `not a KernelError: ${e}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return e;
-  }
-  assert.fail(`expected a KernelError ${code}`);
-}
-
 test("cidr: parses, normalises and formats IPv4 and IPv6 ranges", () => {
   assert.equal(formatCidr(parseCidr("10.1.2.3/8")), "10.0.0.0/8");
   assert.equal(formatCidr(parseCidr("198.51.100.7")), "198.51.100.7/32");
@@ -69,21 +58,21 @@ test("cidr: an invalid range is a KernelError EINVAL that says what is wrong", (
       ["1.2.3.4/x", /prefix length/],
     ] as const
   ) {
-    const e = rejects(() => parseCidr(bad), "EINVAL", why);
+    const e = throwsCode(() => parseCidr(bad), "EINVAL", why);
     assert.match(e.hint ?? "", /203\.0\.113\.0\/24/);
   }
 });
 
 test("bpf object: bytes that aren't ELF and a missing file are clear errors", () => {
-  rejects(
+  throwsCode(
     () => BpfObject.open(new TextEncoder().encode("not an object file")),
     "ENOEXEC",
     /not an ELF object/,
   );
-  rejects(() => BpfObject.open(join(repo, "README.md")), "ENOEXEC", /README\.md is not an ELF/);
-  rejects(() => BpfObject.open("/nonexistent/prog.bpf.o"), "ENOENT", /nonexistent/);
+  throwsCode(() => BpfObject.open(join(repo, "README.md")), "ENOEXEC", /README\.md is not an ELF/);
+  throwsCode(() => BpfObject.open("/nonexistent/prog.bpf.o"), "ENOENT", /nonexistent/);
   // An ELF that isn't BPF: libbpf's own error, as ENOEXEC.
-  rejects(() => BpfObject.open("/bin/true"), "ENOEXEC");
+  throwsCode(() => BpfObject.open("/bin/true"), "ENOEXEC");
 });
 
 test("bpf object: opening parses programs and maps without loading", () => {
@@ -92,12 +81,12 @@ test("bpf object: opening parses programs and maps without loading", () => {
   assert.deepEqual(obj.programNames, ["kk_firewall"]);
   assert.deepEqual([...obj.mapNames].sort(), ["blocklist_v4", "blocklist_v6", "stats"]);
   assert.equal(obj.loaded, false);
-  rejects(() => obj.program("kk_firewall"), "EBADF", /not loaded yet/);
+  throwsCode(() => obj.program("kk_firewall"), "EBADF", /not loaded yet/);
 });
 
 skipUnless(notRoot, "bpf object: a program the verifier rejects carries the verifier log", () => {
   using obj = BpfObject.open(join(repo, "tests/fixtures/xdp_unbounded.bpf.o"));
-  const e = rejects(
+  const e = throwsCode(
     () => obj.load(),
     "EACCES",
     /verifier rejected program "kk_unbounded".*outside of the packet/,
@@ -181,7 +170,7 @@ skipUnless(
       assert.equal(r.status, 0, r.stderr + r.stdout);
       checkFirewallObject(join(dir, "xdp_firewall.bpf.o"));
       using fresh = BpfObject.open(join(dir, "xdp_unbounded.bpf.o"));
-      rejects(() => fresh.load(), "EACCES");
+      throwsCode(() => fresh.load(), "EACCES");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -196,8 +185,8 @@ skipUnless(notRoot, "maps: get/set flags, has, delete, keys, entries, batch read
   const b = parseCidr("192.0.2.0/24");
   assert.equal(v4.get(a), undefined);
   v4.set(a, { packets: 1, bytes: 2 }, "noexist");
-  rejects(() => v4.set(a, { packets: 9 }, "noexist"), "EEXIST", /blocklist_v4/);
-  rejects(() => v4.set(b, { packets: 9 }, "exist"), "ENOENT");
+  throwsCode(() => v4.set(a, { packets: 9 }, "noexist"), "EEXIST", /blocklist_v4/);
+  throwsCode(() => v4.set(b, { packets: 9 }, "exist"), "ENOENT");
   v4.set(a, { packets: 5, bytes: 6 }, "exist");
   v4.set(b, { packets: 7 });
   assert.deepEqual(v4.get(a), { packets: 5, bytes: 6 });
@@ -224,15 +213,15 @@ skipUnless(notRoot, "maps: get/set flags, has, delete, keys, entries, batch read
   assert.equal(all.length, 6);
   assert.equal(sum(all[1][1]).packets, (cpus * (cpus + 1)) / 2);
   // A per-CPU map read with a per-value codec is a clear mistake.
-  rejects(
+  throwsCode(
     () => obj.map("stats", { key: codec.u32, value: codec.struct(kk_counter) }),
     "EINVAL",
     /per-CPU map, use perCpuValue/,
   );
-  rejects(() => obj.map("nope"), "ENOENT", /its maps are/i);
-  rejects(() => obj.program("nope"), "ENOENT", /its programs are kk_firewall/i);
+  throwsCode(() => obj.map("nope"), "ENOENT", /its maps are/i);
+  throwsCode(() => obj.program("nope"), "ENOENT", /its programs are kk_firewall/i);
   obj.close();
-  rejects(() => v4.get(a), "EBADF", /closed/);
+  throwsCode(() => v4.get(a), "EBADF", /closed/);
   obj.close();
 });
 
@@ -250,26 +239,35 @@ skipUnless(notRoot, "maps: pin and openPinned, open by id and by name", () => {
     assert.equal(byId.info.name, "stats");
     using byName = BpfMap.fromName("blocklist_v6", { key: cidr6 });
     assert.equal(byName.info.keySize, 20);
-    rejects(() => BpfMap.fromName("kk-no-such-map"), "ENOENT", /no BPF map named/);
-    rejects(() => BpfMap.openPinned(`${path}-missing`), "ENOENT", /bpffs/);
+    throwsCode(() => BpfMap.fromName("kk-no-such-map"), "ENOENT", /no BPF map named/);
+    throwsCode(() => BpfMap.openPinned(`${path}-missing`), "ENOENT", /bpffs/);
     pinned.close();
     pinned.close();
-    rejects(() => pinned.get(0), "EBADF");
+    throwsCode(() => pinned.get(0), "EBADF");
   } finally {
     rmSync(path, { force: true });
   }
 });
 
 test("xdp: a nonexistent interface is ENODEV naming it", () => {
-  rejects(() => queryXdp("kk-nonexistent0"), "ENODEV", /no network interface named "kk-nonexistent0"/);
-  if (isRoot) rejects(() => XdpFirewall.attach("kk-nonexistent0"), "ENODEV");
-  rejects(() => queryXdp("bad/name"), "EINVAL");
+  throwsCode(() => queryXdp("kk-nonexistent0"), "ENODEV", /no network interface named "kk-nonexistent0"/);
+  if (isRoot) throwsCode(() => XdpFirewall.attach("kk-nonexistent0"), "ENODEV");
+  throwsCode(() => queryXdp("bad/name"), "EINVAL");
+});
+
+skipUnless(notRoot, "xdp: an unknown attach mode is EINVAL naming the three modes, before anything is attached", () => {
+  using obj = BpfObject.open(join(repo, "bpf/xdp_drop.bpf.o")).load();
+  for (const mode of ["offload", "", "NATIVE"]) {
+    const e = throwsCode(() => obj.program("kk_drop").attachXdp("lo", { mode: mode as "native" }), "EINVAL", /XDP mode/);
+    assert.match(e.hint ?? "", /"native".*"generic".*"auto"/);
+  }
+  assert.deepEqual(queryXdp("lo").attachments, []);
 });
 
 test("flood: refuses the host's network namespace and unbounded runs", () => {
-  rejects(() => flood("lo", { count: 0 }), "EINVAL", /bounded/);
-  rejects(() => flood("lo", { seconds: 3600 }), "EINVAL", /bounded/);
-  rejects(() => flood("lo", { count: 10 }), "EPERM", /host's network namespace|could not tell/);
+  throwsCode(() => flood("lo", { count: 0 }), "EINVAL", /bounded/);
+  throwsCode(() => flood("lo", { seconds: 3600 }), "EINVAL", /bounded/);
+  throwsCode(() => flood("lo", { count: 10 }), "EPERM", /host's network namespace|could not tell/);
 });
 
 skipUnless(

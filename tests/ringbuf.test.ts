@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { guardFile, skipUnless } from "./harness.ts";
+import { throwsCode } from "./support/kernel_error.ts";
 import { notRoot } from "./support/trace.ts";
 import { struct, u32, u64 } from "../ffi/layout.ts";
 import {
@@ -23,18 +24,6 @@ const frame = new Uint8Array(64);
 const kk_gen_head = struct("kk_gen_head", [["seq", u64], ["cpu", u32], ["size", u32]]);
 /** Bytes a 16-byte record takes in the ring: 8 of header, 16 of data. */
 const RECORD_16 = 24;
-
-function rejects(fn: () => unknown, code: string, pattern?: RegExp): KernelError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof KernelError, `not a KernelError: ${e}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return e;
-  }
-  assert.fail(`expected a KernelError ${code}`);
-}
 
 /** Records the generator has produced so far: the sum of its per-CPU sequence numbers. */
 function produced(object: BpfObject): number {
@@ -174,8 +163,8 @@ skipUnless(notRoot, "ringbuf: close ends waits, stale views read zeros, and read
   assert.equal(await waiting, false);
   rb.close();
   assert.ok(kept!.every((b) => b === 0), "a view kept past close() must read zeros");
-  rejects(() => rb.consume(() => {}), "EBADF", /closed/);
-  rejects(() => rb.pending, "EBADF");
+  throwsCode(() => rb.consume(() => {}), "EBADF", /closed/);
+  throwsCode(() => rb.pending, "EBADF");
   for await (const _ of rb) assert.fail("a closed RingBuffer yielded a record");
 
   // The next reader of the map starts where the last one stopped; its copies are its own.
@@ -190,11 +179,11 @@ skipUnless(notRoot, "ringbuf: close ends waits, stale views read zeros, and read
 
 skipUnless(notRoot, "ringbuf: a map that isn't a ringbuf, or a bad lost counter, is EINVAL naming its type", () => {
   using object = Bpf.open(genObject).load();
-  rejects(() => RingBuffer.open(object.map("lost")), "EINVAL", /"lost" is a percpu_array map, not a ringbuf/);
-  rejects(
+  throwsCode(() => RingBuffer.open(object.map("lost")), "EINVAL", /"lost" is a percpu_array map, not a ringbuf/);
+  throwsCode(
     () => RingBuffer.open(object.map("records"), { lostCounter: object.map("records") }),
     "EINVAL",
     /not an array of u64/,
   );
-  rejects(() => RingBuffer.open({ fd: 100_000 }), "EBADF");
+  throwsCode(() => RingBuffer.open({ fd: 100_000 }), "EBADF");
 });

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import process from "node:process";
 import { guardFile, skipUnless, skipUnlessPermitted, test } from "./harness.ts";
+import { throwsCode } from "./support/kernel_error.ts";
 import { eventually, getppid, linkExists, notRoot, startChild } from "./support/trace.ts";
 import {
   BpfMap,
   BpfObject,
   codec,
-  KernelError,
   kprobesMissing,
   syscallNumber,
   trampolinesMissing,
@@ -22,18 +22,6 @@ const GETPPID = syscallNumber("getppid")!;
 
 /** The slots of `counts` in the fixtures (enum kk_hook). */
 const HOOK = { fentry: 0, fexit: 1, rawTp: 2, tpBtf: 3, tracepoint: 4, kprobe: 5, uprobe: 6, uretprobe: 7, fentryAny: 8 };
-
-function rejects(fn: () => unknown, code: string, pattern?: RegExp): KernelError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof KernelError, `not a KernelError: ${e}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return e;
-  }
-  assert.fail(`expected a KernelError ${code}`);
-}
 
 /** Points a loaded fixture at this process and getppid; returns a reader of its counters. */
 function aim(object: BpfObject): (hook: number) => number {
@@ -73,7 +61,7 @@ skipUnless(
       l.close();
       l.close();
       assert.equal(linkExists(l.id!), false, `${l.kind} link ${l.id} still exists after close`);
-      rejects(() => l.fd, "EBADF", /closed/);
+      throwsCode(() => l.fd, "EBADF", /closed/);
     }
     getppid(N);
     assert.deepEqual([HOOK.rawTp, HOOK.tpBtf, HOOK.tracepoint, HOOK.uprobe, HOOK.uretprobe].map(count), before);
@@ -93,12 +81,12 @@ skipUnless(notRoot, "trace attach: attachKprobe without CONFIG_KPROBES is ENOTSU
     return;
   }
   assert.match(missing, /CONFIG_KPROBES/);
-  const e = rejects(() => kprobe.attachKprobe("__x64_sys_getppid"), "ENOTSUP", /CONFIG_KPROBES/);
+  const e = throwsCode(() => kprobe.attachKprobe("__x64_sys_getppid"), "ENOTSUP", /CONFIG_KPROBES/);
   assert.equal(e.syscall, "bpf_program__attach_kprobe");
   assert.equal(e.feature, "kprobes (CONFIG_KPROBES)");
   // The suggestion names a fentry target that exists: __x64_sys_getppid is an alias BTF doesn't list.
   assert.match(e.hint ?? "", /fentry\/__do_sys_getppid.*attachFentry/);
-  rejects(() => kprobe.attachKprobe("__x64_sys_getppid", { retprobe: true }), "ENOTSUP", /CONFIG_KPROBES/);
+  throwsCode(() => kprobe.attachKprobe("__x64_sys_getppid", { retprobe: true }), "ENOTSUP", /CONFIG_KPROBES/);
 });
 
 // As root with CAP_BPF and CAP_PERFMON, an EPERM is the host's policy (some
@@ -128,7 +116,7 @@ skipUnlessPermitted(
     }
     assert.equal(object.map("last_ret", { key: codec.u32, value: codec.u64 }).get(0), ppid);
     // A loaded program stays with the function it was verified against.
-    rejects(() => fentry.attachFentry("__do_sys_getpid"), "EINVAL", /setAttachTarget/);
+    throwsCode(() => fentry.attachFentry("__do_sys_getpid"), "EINVAL", /setAttachTarget/);
     for (const l of links) l.close();
     const before = count(HOOK.fentry);
     getppid(N);
@@ -140,38 +128,38 @@ skipUnless(notRoot, "fentry: a kernel that refuses BPF trampolines is a clear er
   const why = trampolinesMissing();
   if (why === null) return; // fentry loads here: the test above covers it.
   using object = BpfObject.open(fentryObject);
-  const e = rejects(() => object.load(), "EPERM", /kk_fentry.*refuses BPF trampoline programs/);
+  const e = throwsCode(() => object.load(), "EPERM", /kk_fentry.*refuses BPF trampoline programs/);
   assert.equal(e.feature, "BPF trampolines (fentry/fexit)");
   assert.match(e.hint ?? "", /tp_btf.*raw_tp/);
 });
 
 test("bad input: fentry on a kernel function that doesn't exist is ENOENT naming close ones", () => {
   using object = BpfObject.open(fentryObject);
-  rejects(() => object.setAttachTarget("kk_fentry_any", "kk_no_such_function"), "ENOENT", /no function "kk_no_such_function"/);
-  const e = rejects(() => object.setAttachTarget("kk_fentry_any", "__x64_sys_getppid"), "ENOENT");
+  throwsCode(() => object.setAttachTarget("kk_fentry_any", "kk_no_such_function"), "ENOENT", /no function "kk_no_such_function"/);
+  const e = throwsCode(() => object.setAttachTarget("kk_fentry_any", "__x64_sys_getppid"), "ENOENT");
   assert.match(e.hint ?? "", /did you mean "__do_sys_getppid"/);
-  rejects(() => object.setAttachTarget("kk_no_program", "__do_sys_getppid"), "ENOENT", /no program "kk_no_program"/);
+  throwsCode(() => object.setAttachTarget("kk_no_program", "__do_sys_getppid"), "ENOENT", /no program "kk_no_program"/);
 });
 
 skipUnless(notRoot, "bad input: missing tracepoints, symbols and binaries, wrong program types, closed objects", () => {
   const object = BpfObject.open(probeObject).load();
   const tp = object.program("kk_tracepoint");
-  rejects(() => tp.attachTracepoint("kk_no_such_category", "sys_enter_getppid"), "ENOENT", /no tracepoint category "kk_no_such_category"/);
-  const e = rejects(() => tp.attachTracepoint("syscalls", "sys_enter_getppidd"), "ENOENT", /"syscalls" has no tracepoint/);
+  throwsCode(() => tp.attachTracepoint("kk_no_such_category", "sys_enter_getppid"), "ENOENT", /no tracepoint category "kk_no_such_category"/);
+  const e = throwsCode(() => tp.attachTracepoint("syscalls", "sys_enter_getppidd"), "ENOENT", /"syscalls" has no tracepoint/);
   assert.match(e.hint ?? "", /sys_enter_getppid/);
-  rejects(() => tp.attachTracepoint("sys calls", "x"), "EINVAL");
-  rejects(() => object.program("kk_raw_tp").attachRawTracepoint("kk_no_such_tracepoint"), "ENOENT", /no tracepoint named/);
-  rejects(() => object.program("kk_raw_tp").attachRawTracepoint("syscalls:sys_enter"), "EINVAL", /without its category/);
-  rejects(() => object.program("kk_tp_btf").attachTpBtf("kk_no_such_tracepoint"), "ENOENT", /no tracepoint "kk_no_such_tracepoint"/);
-  rejects(() => object.program("kk_tp_btf").attachTpBtf("sched_switch"), "EINVAL", /can't be moved/);
-  rejects(() => object.program("kk_tp_btf").attachTracepoint("syscalls", "sys_enter_getppid"), "EINVAL", /tp_btf program/);
-  rejects(() => object.program("kk_raw_tp").attachFentry("__do_sys_getppid"), "EINVAL", /raw_tracepoint program/);
-  rejects(() => object.program("kk_uprobe").attachUprobe("libc.so.6", "kk_no_such_symbol"), "ENOENT", /has no function "kk_no_such_symbol"/);
-  rejects(() => object.program("kk_uprobe").attachUprobe("/nonexistent/binary", "main"), "ENOENT", /no binary/);
-  rejects(() => object.program("kk_uprobe").attachUprobe("libc.so.6", "getppid", { pid: -5 }), "EINVAL");
+  throwsCode(() => tp.attachTracepoint("sys calls", "x"), "EINVAL");
+  throwsCode(() => object.program("kk_raw_tp").attachRawTracepoint("kk_no_such_tracepoint"), "ENOENT", /no tracepoint named/);
+  throwsCode(() => object.program("kk_raw_tp").attachRawTracepoint("syscalls:sys_enter"), "EINVAL", /without its category/);
+  throwsCode(() => object.program("kk_tp_btf").attachTpBtf("kk_no_such_tracepoint"), "ENOENT", /no tracepoint "kk_no_such_tracepoint"/);
+  throwsCode(() => object.program("kk_tp_btf").attachTpBtf("sched_switch"), "EINVAL", /can't be moved/);
+  throwsCode(() => object.program("kk_tp_btf").attachTracepoint("syscalls", "sys_enter_getppid"), "EINVAL", /tp_btf program/);
+  throwsCode(() => object.program("kk_raw_tp").attachFentry("__do_sys_getppid"), "EINVAL", /raw_tracepoint program/);
+  throwsCode(() => object.program("kk_uprobe").attachUprobe("libc.so.6", "kk_no_such_symbol"), "ENOENT", /has no function "kk_no_such_symbol"/);
+  throwsCode(() => object.program("kk_uprobe").attachUprobe("/nonexistent/binary", "main"), "ENOENT", /no binary/);
+  throwsCode(() => object.program("kk_uprobe").attachUprobe("libc.so.6", "getppid", { pid: -5 }), "EINVAL");
   const raw = object.program("kk_raw_tp");
   object.close();
-  rejects(() => raw.attachRawTracepoint("sys_enter"), "EBADF", /closed/);
+  throwsCode(() => raw.attachRawTracepoint("sys_enter"), "EBADF", /closed/);
 });
 
 skipUnless(notRoot, "detach on SIGKILL: a killed child's link goes away and its program stops counting", async () => {

@@ -98,6 +98,15 @@ test("setup: bad entries and cqEntries are EINVAL from io_uring_setup with a hin
   // The kernel's own refusal: an SQ thread pinned to a CPU that doesn't exist.
   const e = throwsKernel(() => new Ring({ entries: 8, sqpoll: { idleMs: 10, cpu: 4095 } }), "EINVAL", "io_uring_setup");
   assert.match(e.message, /flags 0x/);
+  // Values that would wrap in the u32 fields of io_uring_params, and unknown poll modes, never reach the kernel.
+  for (const idleMs of [NaN, -1, 1.5, 2 ** 32, Infinity]) {
+    assert.match(throwsKernel(() => new Ring({ entries: 8, sqpoll: { idleMs } }), "EINVAL", "io_uring_setup").message, /sqpoll\.idleMs/);
+  }
+  for (const cpu of [-1, NaN, 2 ** 40]) {
+    assert.match(throwsKernel(() => new Ring({ entries: 8, sqpoll: { idleMs: 10, cpu } }), "EINVAL", "io_uring_setup").message, /sqpoll\.cpu/);
+  }
+  const poll = "spin" as unknown as "busy";
+  assert.match(throwsKernel(() => new Ring({ entries: 8, poll }), "EINVAL", "io_uring_setup").message, /"eventfd".*"busy"/);
   assert.equal(ioUringFds(), before, "a refused setup left an io_uring fd open");
 });
 

@@ -399,8 +399,16 @@ export function attachXdp(
   ifname: string,
   options: XdpAttachOptions = {},
 ): XdpLink {
-  const iface = interfaceByName(ifname);
   const wanted = options.mode ?? "auto";
+  if (wanted !== "auto" && wanted !== "native" && wanted !== "generic") {
+    throw new KernelError({
+      errno: ERRNO.EINVAL,
+      syscall: "bpf_link_create",
+      subject: `XDP mode ${JSON.stringify(wanted)}`,
+      hint: 'mode is "native" (in the driver), "generic" (after the skb is built, on any device) or "auto"',
+    });
+  }
+  const iface = interfaceByName(ifname);
   const pinPath = options.persist === true
     ? `${pinDirFor(iface.name)}/link`
     : typeof options.persist === "string"

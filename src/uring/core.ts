@@ -227,8 +227,19 @@ export class RingCore {
       flags |= IORING_SETUP_CQSIZE;
     }
     if (options.sqpoll) {
+      const { idleMs, cpu } = options.sqpoll;
+      // sq_thread_idle and sq_thread_cpu are u32s: anything else would wrap into another value.
+      if (!Number.isSafeInteger(idleMs) || idleMs < 0 || idleMs > 0xffff_ffff) {
+        throw invalid("io_uring_setup", `sqpoll.idleMs ${idleMs}`, "sqpoll.idleMs is whole milliseconds from 0 to 2^32 - 1, such as 1000");
+      }
+      if (cpu !== undefined && (!Number.isSafeInteger(cpu) || cpu < 0 || cpu > 0xffff_ffff)) {
+        throw invalid("io_uring_setup", `sqpoll.cpu ${cpu}`, "sqpoll.cpu is a CPU number, 0 or more (see nproc)");
+      }
       flags |= IORING_SETUP_SQPOLL;
-      if (options.sqpoll.cpu !== undefined) flags |= IORING_SETUP_SQ_AFF;
+      if (cpu !== undefined) flags |= IORING_SETUP_SQ_AFF;
+    }
+    if (options.poll !== undefined && options.poll !== "eventfd" && options.poll !== "busy") {
+      throw invalid("io_uring_setup", `poll ${JSON.stringify(options.poll)}`, 'poll is "eventfd" (the default) or "busy"');
     }
     if (options.singleIssuer || options.deferTaskrun) flags |= IORING_SETUP_SINGLE_ISSUER;
     if (options.coopTaskrun) flags |= IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;

@@ -12,6 +12,8 @@
  *
  * @module
  */
+import { ERRNO } from "../../ffi/structs/errno.ts";
+import { KernelError } from "../errors.ts";
 import type { FixedBuffers } from "./memory.ts";
 import * as ops from "./ops.ts";
 
@@ -23,9 +25,14 @@ export interface PrepContext {
   flags: number;
 }
 
-function userData(value: number): number {
+function userData(value: number, op: string): number {
   if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-    throw new RangeError(`userData must be an integer from 0 to 2^32 - 1, got ${value}`);
+    throw new KernelError({
+      errno: ERRNO.EINVAL,
+      syscall: op,
+      subject: `userData ${value}`,
+      hint: "userData is a u32 the Completion reports back: an integer from 0 to 2^32 - 1",
+    });
   }
   return value;
 }
@@ -48,7 +55,7 @@ export class Prep {
   #context(data: number, op: string): PrepContext {
     // Evaluated before the op's own argument checks: on a closed ring, EBADF comes first.
     this.#assertOpen(op);
-    this.#ctx.userData = userData(data);
+    this.#ctx.userData = userData(data, op);
     this.#ctx.flags = this.#nextFlags;
     this.#nextFlags = 0;
     return this.#ctx;

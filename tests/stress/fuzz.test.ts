@@ -210,8 +210,7 @@ function describe(s: Summary): string {
     const codes = Object.entries(x.kernel).sort((p, q) => q[1] - p[1]).map(([c, n]) => `${c} ${n}`).join(
       ", ",
     );
-    const range = x.rangeErrors ? `, ${x.rangeErrors} documented RangeError (prep userData)` : "";
-    return `  ${a}: ${x.calls} calls, ${x.ok} ok, ${x.type} TypeError${range}; KernelError ${
+    return `  ${a}: ${x.calls} calls, ${x.ok} ok, ${x.type} TypeError; KernelError ${
       codes || "none"
     }`;
   });
