@@ -5,27 +5,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { guardFile, skipUnless, test } from "./harness.ts";
+import { throwsCode } from "./support/kernel_error.ts";
 import { hasCommand, runScript } from "./support/process.ts";
 import { eventually, getppid, linkExists, notRoot, startChild } from "./support/trace.ts";
-import { KernelError, type OpenEvent, OpenSnoop, SysCount, syscallNumber, TRACEFS_ROOT } from "../src/mod.ts";
+import { type OpenEvent, OpenSnoop, SysCount, syscallNumber, TRACEFS_ROOT } from "../src/mod.ts";
 import { parseInterval, parseTraceArgs } from "../src/cli/trace.ts";
 
 guardFile();
 
 const repo = new URL("..", import.meta.url).pathname;
 const cli = join(repo, "src/cli/main.ts");
-
-function rejects(fn: () => unknown, code: string, pattern?: RegExp): KernelError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof KernelError, `not a KernelError: ${e}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return e;
-  }
-  assert.fail(`expected a KernelError ${code}`);
-}
 
 /** Collects OpenSnoop events until `done` holds or `ms` pass. */
 async function collect(snoop: OpenSnoop, done: (seen: OpenEvent[]) => boolean, ms = 5000): Promise<OpenEvent[]> {
@@ -87,18 +76,18 @@ skipUnless(notRoot, "syscount: counts at least N getppid calls after the test ma
   assert.ok(counter.prune(() => false) > 0);
   counter.close();
   counter.close();
-  rejects(() => counter.counts(), "EBADF");
+  throwsCode(() => counter.counts(), "EBADF");
 });
 
 test("kernelkit trace: bad arguments are EINVAL naming the mistake", () => {
-  rejects(() => parseTraceArgs([]), "EINVAL", /syscalls\|opens/);
-  rejects(() => parseTraceArgs(["files"]), "EINVAL", /unknown trace "files"/);
-  rejects(() => parseTraceArgs(["syscalls", "--pid", "abc"]), "EINVAL", /--pid wants a positive integer/);
-  rejects(() => parseTraceArgs(["syscalls", "--interval", "fast"]), "EINVAL", /--interval wants a duration/);
-  rejects(() => parseTraceArgs(["syscalls", "--interval", "1ms"]), "EINVAL", /50ms to 1h/);
-  rejects(() => parseTraceArgs(["syscalls", "--comm", "bash"]), "EINVAL", /option of trace opens/);
-  rejects(() => parseTraceArgs(["opens", "--bogus"]), "EINVAL", /unknown option --bogus/);
-  rejects(() => parseTraceArgs(["opens", "--pid", "999999999"]), "ESRCH", /no process 999999999/);
+  throwsCode(() => parseTraceArgs([]), "EINVAL", /syscalls\|opens/);
+  throwsCode(() => parseTraceArgs(["files"]), "EINVAL", /unknown trace "files"/);
+  throwsCode(() => parseTraceArgs(["syscalls", "--pid", "abc"]), "EINVAL", /--pid wants a positive integer/);
+  throwsCode(() => parseTraceArgs(["syscalls", "--interval", "fast"]), "EINVAL", /--interval wants a duration/);
+  throwsCode(() => parseTraceArgs(["syscalls", "--interval", "1ms"]), "EINVAL", /50ms to 1h/);
+  throwsCode(() => parseTraceArgs(["syscalls", "--comm", "bash"]), "EINVAL", /option of trace opens/);
+  throwsCode(() => parseTraceArgs(["opens", "--bogus"]), "EINVAL", /unknown option --bogus/);
+  throwsCode(() => parseTraceArgs(["opens", "--pid", "999999999"]), "ESRCH", /no process 999999999/);
   assert.equal(parseInterval("1s"), 1000);
   assert.equal(parseInterval("250ms"), 250);
   assert.equal(parseInterval("0.5"), 500);

@@ -6,9 +6,10 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { join } from "node:path";
 import { guardFile, skipUnless } from "./harness.ts";
+import { throwsCode } from "./support/kernel_error.ts";
 import { runScript, runtimeBinary, scriptArgv } from "./support/process.ts";
 import { type Netns, netnsMissing, withNetns } from "./support/netns.ts";
-import { BpfObject, KernelError, pinDirFor, queryXdp, udpFrame, XdpFirewall } from "../src/mod.ts";
+import { BpfObject, pinDirFor, queryXdp, udpFrame, XdpFirewall } from "../src/mod.ts";
 
 guardFile();
 
@@ -56,18 +57,6 @@ async function deliver(
 
 function cliRun(args: string[]): { status: number | null; stdout: string; stderr: string } {
   return runScript(cli, args, { timeoutMs: 30_000 });
-}
-
-function rejects(fn: () => unknown, code: string, pattern?: RegExp): KernelError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof KernelError, `not a KernelError: ${e}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return e;
-  }
-  assert.fail(`expected a KernelError ${code}`);
 }
 
 skipUnless(
@@ -151,7 +140,7 @@ skipUnless(
         assert.equal(q.attachments[0].linkId, Number(line.split(" ")[1]));
         // Another attach names the holder.
         using obj = BpfObject.open(join(repo, "bpf/xdp_drop.bpf.o")).load();
-        const e = rejects(
+        const e = throwsCode(
           () => obj.program("kk_drop").attachXdp(ns.hostIf),
           "EBUSY",
           /"kk_firewall".*held by .*\(pid \d+\)/,
@@ -252,7 +241,7 @@ skipUnless(
     const br = `kkbr${process.pid % 100000}`;
     assert.equal(spawnSync("ip", ["link", "add", br, "type", "bridge"]).status, 0);
     try {
-      rejects(() => XdpFirewall.attach(br, { mode: "native" }), "ENOTSUP", /does not support native XDP/);
+      throwsCode(() => XdpFirewall.attach(br, { mode: "native" }), "ENOTSUP", /does not support native XDP/);
       using fw = XdpFirewall.attach(br, { mode: "auto" });
       assert.equal(fw.link.mode, "generic");
       assert.match(fw.link.fallback ?? "", /attached in generic mode/);
