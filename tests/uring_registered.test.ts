@@ -153,3 +153,15 @@ test("registerBuffers: a buffer outside the registered ones is EINVAL with a hin
       m.close();
     }
   }));
+
+test("registerBuffers: a buffer over the kernel's 1 GiB limit is EINVAL saying so, before the kernel's EFAULT", () => {
+  using ring = new Ring({ entries: 8 });
+  // Address space only: nothing is populated or pinned.
+  using big = mapMemory(2 ** 30 + 4096);
+  const e = throwsKernel(() => ring.registerBuffers([new Uint8Array(64), big.bytes]), "EINVAL", "io_uring_register");
+  assert.match(e.message, /buffer 1 of 1073745920 bytes/);
+  assert.match(e.hint!, /at most 1 GiB per buffer/);
+  // Nothing was registered: a later registration of small buffers works.
+  ring.registerBuffers([big.bytes.subarray(0, 4096)]);
+  ring.unregisterBuffers();
+});

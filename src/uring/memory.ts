@@ -8,6 +8,7 @@ import { viewAddress } from "../../ffi/runtime/address.ts";
 import { IORING_REGISTER_BUFFERS, IORING_UNREGISTER_BUFFERS } from "../../ffi/structs/io_uring.ts";
 import { __kernel_timespec } from "../../ffi/structs/time.ts";
 import { iovec, UIO_MAXIOV } from "../../ffi/structs/uio.ts";
+import { ERRNO } from "../../ffi/structs/errno.ts";
 import { KernelError } from "../errors.ts";
 import { checkNegative, liburing } from "../native.ts";
 
@@ -55,6 +56,9 @@ export function timespec(op: string, ms: number): Uint8Array {
   return bytes;
 }
 
+/** The largest buffer IORING_REGISTER_BUFFERS accepts: 1 GiB (the kernel's io_buffer_validate). */
+export const MAX_REGISTERED_BUFFER = 2 ** 30;
+
 /** Buffers registered with a ring, found by address for READ_FIXED and WRITE_FIXED. */
 export class FixedBuffers {
   readonly #starts: number[];
@@ -70,6 +74,16 @@ export class FixedBuffers {
 
   /** IORING_REGISTER_BUFFERS of `buffers` on the ring `ringFd`. */
   static register(ringFd: number, buffers: readonly ArrayBufferView[], lend: Lend): FixedBuffers {
+    // The kernel takes at most 1 GiB per registered buffer and answers EFAULT beyond it (io_buffer_validate).
+    const big = buffers.findIndex((b) => b.byteLength > MAX_REGISTERED_BUFFER);
+    if (big >= 0) {
+      throw new KernelError({
+        errno: ERRNO.EINVAL,
+        syscall: "io_uring_register",
+        subject: `IORING_REGISTER_BUFFERS, buffer ${big} of ${buffers[big].byteLength} bytes`,
+        hint: "the kernel registers at most 1 GiB per buffer: register a large mapping as several subarrays of up to 1 GiB",
+      });
+    }
     const iov = iovecs("io_uring_register", ringFd, buffers, lend);
     checkNegative(
       liburing().symbols.io_uring_register(ringFd, IORING_REGISTER_BUFFERS, viewAddress(iov), buffers.length),
