@@ -207,6 +207,12 @@ export class RingCore {
     this.#flushStreak = 0;
   };
   readonly #onWakeBound = () => this.#onWake();
+  /** A look at the SQ head is queued for the backlog (see #drainBacklog). */
+  #backlogRetry = false;
+  readonly #retryBacklogBound = () => {
+    this.#backlogRetry = false;
+    if (!this.#closed) this.#drainBacklog();
+  };
 
   /** Sets up the ring and maps its memory. Throws a KernelError when the kernel refuses. */
   constructor(options: RingOptions = {}) {
@@ -752,6 +758,14 @@ export class RingCore {
       if (index < 0) break;
       this.#backlog.shift()!(index);
       this.#scheduleFlush();
+    }
+    // An SQ thread posts the CQEs of the entries it took before it stores the
+    // new SQ head, and nothing signals that store. So the SQ can look full
+    // after every completion has been reaped, with nothing left to wake this
+    // ring: look again on the next turn, until the backlog is placed.
+    if (this.#backlog.length > 0 && this.#sqpoll && !this.#backlogRetry && !this.#closed) {
+      this.#backlogRetry = true;
+      setImmediate(this.#retryBacklogBound);
     }
   }
 
