@@ -40,25 +40,28 @@ test("sqpoll: 20 000 NOPs and 256 file reads take at most a couple of io_uring_e
     const data = pattern(256 * 4096, 17);
     writeFileSync(join(dir, "f"), data);
     const fd = await ring.openat(CWD, join(dir, "f"), O_RDONLY | O_CLOEXEC);
-    // Under `deno test`, starting the waker type-checks its worker for a second or
-    // more, long enough for the SQ thread to fall asleep: measure from awake.
-    await ring.timeout(1);
-    await ring.nop();
-    const enters = ring.stats.enters;
-    let ops = 0;
-    for (let round = 0; round < 50; round++) {
-      const batch = Array.from({ length: 1000 }, () => ring.nop());
-      ops += (await Promise.all(batch)).length;
+    try {
+      // Under `deno test`, starting the waker type-checks its worker for a second or
+      // more, long enough for the SQ thread to fall asleep: measure from awake.
+      await ring.timeout(1);
+      await ring.nop();
+      const enters = ring.stats.enters;
+      let ops = 0;
+      for (let round = 0; round < 20; round++) {
+        const batch = Array.from({ length: 1000 }, () => ring.nop());
+        ops += (await Promise.all(batch)).length;
+      }
+      const bufs = Array.from({ length: 256 }, () => new Uint8Array(4096));
+      const got = await Promise.all(bufs.map((b, i) => ring.read(fd, b, i * 4096)));
+      assert.deepEqual(got, bufs.map(() => 4096));
+      bufs.forEach((b, i) => assert.deepEqual(b, data.subarray(i * 4096, (i + 1) * 4096)));
+      ops += 256;
+      const used = ring.stats.enters - enters;
+      assert.equal(ops, 20_256);
+      assert.ok(used <= 2, `${used} io_uring_enter calls for ${ops} ops`);
+    } finally {
+      assert.equal(await ring.closeFd(fd), 0);
     }
-    const bufs = Array.from({ length: 256 }, () => new Uint8Array(4096));
-    const got = await Promise.all(bufs.map((b, i) => ring.read(fd, b, i * 4096)));
-    assert.deepEqual(got, bufs.map(() => 4096));
-    bufs.forEach((b, i) => assert.deepEqual(b, data.subarray(i * 4096, (i + 1) * 4096)));
-    ops += 256;
-    const used = ring.stats.enters - enters;
-    assert.equal(ops, 20_256);
-    assert.ok(used <= 2, `${used} io_uring_enter calls for ${ops} ops`);
-    assert.equal(await ring.closeFd(fd), 0);
   }));
 
 test("sqpoll: after the SQ thread sleeps (idle > idleMs), one enter wakes it and ops complete", async () => {
