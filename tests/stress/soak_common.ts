@@ -123,3 +123,25 @@ export interface Footprint {
   /** fds open at the baseline that aren't any more. */
   readonly fdsGone: string[];
 }
+
+/**
+ * The Footprint of a soak from its baseline and what is open now. fds whose
+ * target matches `apart` (a pool the soak counts on its own, such as pipes)
+ * are left out of the new and gone lists.
+ */
+export function footprint(
+  baseline: { readonly rss: number; readonly fds: Map<number, string> },
+  now: { readonly rss: number; readonly fds: Map<number, string>; readonly rssPeak: number },
+  apart?: RegExp,
+): Footprint {
+  const keep = (l: string) => !apart || !apart.test(l);
+  return {
+    rssBaseline: baseline.rss,
+    rssAfter: now.rss,
+    rssPeak: Math.max(now.rssPeak, now.rss),
+    fdsBaseline: baseline.fds.size,
+    fdsAfter: now.fds.size,
+    fdsNew: newFds(baseline.fds, now.fds).filter(keep),
+    fdsGone: newFds(now.fds, baseline.fds).filter(keep),
+  };
+}

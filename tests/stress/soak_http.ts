@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ring, serveStatic } from "../../src/mod.ts";
 import { runtimeBinary, scriptArgv } from "../support/process.ts";
-import { type Footprint, newFds, numberArg, openFds, pipeCount, rss, settledRss } from "./soak_common.ts";
+import { footprint, numberArg, openFds, pipeCount, rss, settledRss } from "./soak_common.ts";
 
 const requests = numberArg("requests", 3000);
 const seconds = numberArg("seconds", 30);
@@ -98,17 +98,9 @@ try {
   const leftAfterMain = await quiet(server, 10_000);
   const rssAfter = await settledRss();
   const fdsAfter = openFds();
-  const footprint: Footprint = {
-    rssBaseline,
-    rssAfter,
-    rssPeak: Math.max(rssPeak, rssAfter),
-    fdsBaseline: fdsBaseline.size,
-    fdsAfter: fdsAfter.size,
-    // The pipes are sendfileAsync's pool (src/zerocopy/pipes.ts): idle ones are kept for reuse, up to 64,
-    // and one a client left mid-body is closed, not reused. They are counted apart; every other fd must match.
-    fdsNew: newFds(fdsBaseline, fdsAfter).filter((l) => !l.includes("pipe:")),
-    fdsGone: newFds(fdsAfter, fdsBaseline).filter((l) => !l.includes("pipe:")),
-  };
+  // The pipes are sendfileAsync's pool (src/zerocopy/pipes.ts): idle ones are kept for reuse, up to 64,
+  // and one a client left mid-body is closed, not reused. They are counted apart; every other fd must match.
+  const measured = footprint({ rss: rssBaseline, fds: fdsBaseline }, { rss: rssAfter, fds: fdsAfter, rssPeak }, /pipe:/);
   await server.close();
   // The server's own ops (multishot ACCEPT and RECVs, sends, splices) all ended with close().
   await new Promise((r) => setTimeout(r, 20));
@@ -126,7 +118,7 @@ try {
     serverErrors: errors.slice(0, 10),
     pipesBaseline: pipeCount(fdsBaseline),
     pipesAfter: pipeCount(fdsAfter),
-    ...footprint,
+    ...measured,
   };
 } finally {
   await server.close();

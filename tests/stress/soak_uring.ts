@@ -30,7 +30,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { CWD, KernelError, Ring } from "../../src/mod.ts";
 import { sys } from "../../src/native.ts";
-import { type Footprint, newFds, numberArg, openFds, random, rss, settledRss } from "./soak_common.ts";
+import { footprint, newFds, numberArg, openFds, random, rss, settledRss } from "./soak_common.ts";
 
 const O_RDWR = 0o2;
 const O_CLOEXEC = 0o2000000;
@@ -331,15 +331,7 @@ try {
   const rssAfter = await settledRss();
   const heapAfter = process.memoryUsage().heapUsed;
   const fdsAfter = openFds();
-  const footprint: Footprint = {
-    rssBaseline,
-    rssAfter,
-    rssPeak: Math.max(rssPeak, rssAfter),
-    fdsBaseline: fdsBaseline.size,
-    fdsAfter: fdsAfter.size,
-    fdsNew: newFds(fdsBaseline, fdsAfter),
-    fdsGone: newFds(fdsAfter, fdsBaseline),
-  };
+  const measured = footprint({ rss: rssBaseline, fds: fdsBaseline }, { rss: rssAfter, fds: fdsAfter, rssPeak });
   result = {
     seed,
     concurrency,
@@ -353,7 +345,7 @@ try {
     errorSamples,
     heapBaseline,
     heapAfter,
-    ...footprint,
+    ...measured,
   };
 } finally {
   clearTimeout(watchdog);

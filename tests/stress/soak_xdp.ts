@@ -28,8 +28,7 @@ import dgram from "node:dgram";
 import { type Cidr, cidrContains, formatCidr, parseCidr, XdpFirewall } from "../../src/mod.ts";
 import { runtimeBinary, scriptArgv } from "../support/process.ts";
 import {
-  type Footprint,
-  newFds,
+  footprint,
   numberArg,
   openFds,
   random,
@@ -204,15 +203,7 @@ try {
   const statsDuring = fw.stats();
   const rssAfter = await settledRss();
   const fdsAfter = openFds();
-  const footprint: Footprint = {
-    rssBaseline,
-    rssAfter,
-    rssPeak: Math.max(rssBaseline, rssAfter),
-    fdsBaseline: fdsBaseline.size,
-    fdsAfter: fdsAfter.size,
-    fdsNew: newFds(fdsBaseline, fdsAfter),
-    fdsGone: newFds(fdsAfter, fdsBaseline),
-  };
+  const measured = footprint({ rss: rssBaseline, fds: fdsBaseline }, { rss: rssAfter, fds: fdsAfter, rssPeak: rssBaseline });
 
   // Stop the flow, let the last datagrams land, then compare the counters with what was sent.
   sender.stdin!.end("stop\n");
@@ -304,7 +295,7 @@ try {
       expectPassed: passing * 5,
     },
     failures,
-    ...footprint,
+    ...measured,
   };
 } finally {
   sender.kill("SIGKILL");
