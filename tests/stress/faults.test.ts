@@ -655,7 +655,13 @@ skipUnless(
               assert.ok(bpftool(["link", "show", "id", String(id)]), `link ${id}`);
             }
             // The rings are open with their ops pending, and the SQPOLL thread runs.
-            const fdinfo = readFileSync(`/proc/${ready.pid}/fdinfo/${ready.ringFd}`, "utf8");
+            // The kernel prints a ring's fdinfo only when it gets the ring's lock at once (io_uring_show_fdinfo
+            // uses mutex_trylock), and the child is busy submitting writes: read it again until it does.
+            let fdinfo = "";
+            for (let attempt = 0; attempt < 100 && !/UserBufs:/.test(fdinfo); attempt++) {
+              if (attempt > 0) await sleep(10);
+              fdinfo = readFileSync(`/proc/${ready.pid}/fdinfo/${ready.ringFd}`, "utf8");
+            }
             assert.match(fdinfo, /UserBufs:\s+2/);
             assert.ok(ready.pending >= 38, `${ready.pending} ops pending`);
             const threads = () =>
