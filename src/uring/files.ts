@@ -35,12 +35,28 @@ function ringFor(options: FileOptions): Ring {
 }
 
 /** Runs `work(i)` for i in [0, n) with at most `depth` in flight. */
+/**
+ * Runs `work(0 .. n-1)`, `depth` at a time. After the first failure no new
+ * work starts, and it rejects (with the first failing lane's error) only once
+ * every lane has settled: the caller closes the fd next, and none of its ops
+ * may still be running on it then.
+ */
 async function parallel(n: number, depth: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const lane = async () => {
-    while (next < n) await work(next++);
+    while (next < n && !failed) {
+      try {
+        await work(next++);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(depth, n) }, lane));
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(depth, n) }, lane));
+  const failure = lanes.find((l): l is PromiseRejectedResult => l.status === "rejected");
+  if (failure) throw failure.reason;
 }
 
 async function readFully(ring: Ring, fd: number, buf: Uint8Array, offset: number, signal?: AbortSignal): Promise<number> {

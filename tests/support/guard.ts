@@ -110,8 +110,10 @@ function describe(target: string): string {
 function leaks(before: Snapshot, after: Snapshot): string[] {
   const out: string[] = [];
   const kinds = new Map<string, number[]>();
+  // A runtime may dup its stdout or stderr lazily (Bun does, into a file it was redirected to): not a leak.
+  const stdio = new Set([before.fds.get(1), before.fds.get(2)]);
   for (const [fd, target] of after.fds) {
-    if (before.fds.get(fd) === target) continue;
+    if (before.fds.get(fd) === target || stdio.has(target)) continue;
     kinds.set(target, [...(kinds.get(target) ?? []), fd]);
   }
   // Unix sockets are counted together: each has its own inode.
