@@ -295,6 +295,7 @@ catch (e) { console.log(JSON.stringify({ code: (e as KernelError).code, message:
       );
       const r = runScript(join(dir, "probe.ts"), [], {
         binary,
+        cwd: dir, // uid 65534 may not enter the clone's directory
         prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"],
         env: { HOME: dir, DENO_DIR: join(dir, ".deno"), BUN_INSTALL_CACHE_DIR: join(dir, ".bun") },
       });

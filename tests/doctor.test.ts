@@ -90,6 +90,7 @@ skipUnless(
       chmodSync(dir, 0o755);
       const r = runScript(join(dir, "src/cli/main.ts"), ["doctor", "--json"], {
         binary,
+        cwd: dir, // uid 65534 may not enter the clone's directory
         prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"],
         env: { HOME: dir, DENO_DIR: join(dir, ".deno"), BUN_INSTALL_CACHE_DIR: join(dir, ".bun") },
       });

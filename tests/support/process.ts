@@ -34,13 +34,14 @@ export interface ScriptResult {
 export function runScript(
   script: string,
   args: readonly string[] = [],
-  options: { env?: Record<string, string>; timeoutMs?: number; prefix?: readonly string[]; binary?: string } = {},
+  options: { env?: Record<string, string>; timeoutMs?: number; prefix?: readonly string[]; binary?: string; cwd?: string } = {},
 ): ScriptResult {
   const argv = [options.binary ?? runtimeBinary, ...scriptArgv(script, args)];
   const full = [...(options.prefix ?? []), ...argv];
   const r = spawnSync(full[0], full.slice(1), {
     encoding: "utf8",
     timeout: options.timeoutMs ?? 60_000,
+    cwd: options.cwd,
     env: { ...process.env, NO_COLOR: "1", ...options.env },
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? String(r.error ?? "") };
